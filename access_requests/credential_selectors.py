@@ -1,0 +1,258 @@
+"""Reads for onboarding, the sample client, agreements and licenses, scoped to (continuum, user):
+people see their own; an agency's ATAs and supervisors see their agency's; CoC staff see the CoC's.
+Missing and forbidden are both 404."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from agencies.models import Agency, Continuum, HmisProject
+from hmis_onboarding.models import User
+from hmis_onboarding.permissions import Capability, Role
+from hmis_onboarding.tenancy import access_for
+
+from .models import (
+    AssignmentStatus,
+    ElementReview,
+    EndUserAgreementSignature,
+    HmisAccount,
+    HmisAccountStatus,
+    Onboarding,
+    OnboardingStage,
+    SampleClientAssignment,
+    SampleClientRound,
+)
+
+LEAD_ROLES = frozenset({Role.ATA, Role.AGENCY_SUPERVISOR})
+
+
+def _lead_agency_ids(continuum: Continuum, user: User) -> frozenset[int] | None:
+    """None = every agency (CoC staff who see all agencies)."""
+    access = access_for(continuum, user)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return None
+    return frozenset(a for a in access.agency_ids if access.roles_in_agency(a) & LEAD_ROLES)
+
+
+def _rounds_prefetch() -> Prefetch:
+    return Prefetch(
+        "rounds",
+        queryset=SampleClientRound.objects.select_related("reviewed_by").prefetch_related(
+            Prefetch("element_reviews", queryset=ElementReview.objects.select_related("element"))
+        ),
+    )
+
+
+def my_onboardings(*, continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    return (
+        Onboarding.objects.filter(continuum=continuum, user=user)
+        .select_related("agency", "person", "user", "continuum")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=SampleClientAssignment.objects.order_by("-requested_at").prefetch_related(
+                    _rounds_prefetch()
+                ),
+            ),
+            Prefetch("signatures", queryset=EndUserAgreementSignature.objects.select_related("version")),
+            Prefetch("hmis_accounts", queryset=HmisAccount.objects.prefetch_related("projects")),
+        )
+        .order_by("-created_at")
+    )
+
+
+def my_onboarding(*, continuum: Continuum, user: User, onboarding_id: int) -> Onboarding:
+    onboarding = my_onboardings(continuum=continuum, user=user).filter(pk=onboarding_id).first()
+    if onboarding is None:
+        raise Http404("No such onboarding.")
+    return onboarding
+
+
+def my_assignment(*, continuum: Continuum, user: User, assignment_id: int) -> SampleClientAssignment:
+    assignment = (
+        SampleClientAssignment.objects.filter(continuum=continuum, user=user, pk=assignment_id)
+        .select_related("continuum", "onboarding__person", "agency", "user")
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def signature_get(*, continuum: Continuum, user: User, signature_id: int) -> EndUserAgreementSignature:
+    signature = (
+        EndUserAgreementSignature.objects.filter(continuum=continuum, pk=signature_id)
+        .select_related("onboarding", "version")
+        .first()
+    )
+    if signature is None:
+        raise Http404
+    if signature.user_id == user.pk:
+        return signature
+    agencies = _lead_agency_ids(continuum, user)
+    if agencies is None or signature.onboarding.agency_id in agencies:
+        return signature
+    raise Http404
+
+
+# --- Help Desk ---------------------------------------------------------------------------------------
+
+
+def _require(continuum: Continuum, user: User, capability: str) -> None:
+    if not access_for(continuum, user).can(capability):
+        raise Http404
+
+
+def rounds_awaiting_review(*, continuum: Continuum, user: User) -> QuerySet[SampleClientRound]:
+    _require(continuum, user, Capability.REVIEW_SAMPLE_CLIENTS)
+    return (
+        SampleClientRound.objects.filter(continuum=continuum, reviewed_at__isnull=True)
+        .select_related("assignment__agency", "assignment__onboarding__person")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def onboardings_at(*, continuum: Continuum, user: User, stage: str) -> QuerySet[Onboarding]:
+    _require(continuum, user, Capability.REVIEW_SAMPLE_CLIENTS)
+    return (
+        Onboarding.objects.filter(continuum=continuum, stage=stage)
+        .select_related("agency", "person")
+        .order_by("updated_at", "pk")
+    )
+
+
+def seat_counts(*, continuum: Continuum) -> dict[str, int]:
+    row = SampleClientAssignment.objects.filter(continuum=continuum).aggregate(
+        open=Count("id", filter=Q(status=AssignmentStatus.OPEN)),
+        waiting=Count("id", filter=Q(status=AssignmentStatus.WAITLISTED)),
+    )
+    return {"open": row["open"] or 0, "waiting": row["waiting"] or 0}
+
+
+def round_for_review(*, continuum: Continuum, user: User, round_id: int) -> SampleClientRound:
+    _require(continuum, user, Capability.REVIEW_SAMPLE_CLIENTS)
+    rnd = (
+        SampleClientRound.objects.filter(continuum=continuum, pk=round_id)
+        .select_related(
+            "assignment__agency", "assignment__onboarding__person", "assignment__user", "continuum"
+        )
+        .first()
+    )
+    if rnd is None:
+        raise Http404
+    return rnd
+
+
+def earlier_rounds(*, round: SampleClientRound) -> list[SampleClientRound]:
+    return list(
+        SampleClientRound.objects.filter(assignment_id=round.assignment_id, number__lt=round.number)
+        .select_related("reviewed_by")
+        .prefetch_related(
+            Prefetch("element_reviews", queryset=ElementReview.objects.select_related("element"))
+        )
+        .order_by("number")
+    )
+
+
+def onboarding_for_staff(
+    *, continuum: Continuum, user: User, onboarding_id: int, capability: str
+) -> Onboarding:
+    _require(continuum, user, capability)
+    onboarding = (
+        Onboarding.objects.filter(continuum=continuum, pk=onboarding_id)
+        .select_related("agency", "person", "user", "continuum")
+        .first()
+    )
+    if onboarding is None:
+        raise Http404
+    return onboarding
+
+
+def issuable_projects(*, onboarding: Onboarding) -> QuerySet[HmisProject]:
+    return HmisProject.objects.filter(agency_id=onboarding.agency_id, is_active=True).order_by("name")
+
+
+# --- Licenses ----------------------------------------------------------------------------------------
+
+
+def license_agencies(*, continuum: Continuum, user: User) -> list[Agency]:
+    """Agencies whose licenses the person may see, each with `licenses_used` and `holders` (accounts
+    holding a license, with their latest signed agreement). A fixed number of queries."""
+    _require(continuum, user, Capability.VIEW_LICENSES)
+    agencies = _lead_agency_ids(continuum, user)
+    qs = Agency.objects.filter(continuum=continuum)
+    if agencies is not None:
+        qs = qs.filter(pk__in=agencies)
+    holders = (
+        HmisAccount.objects.exclude(status=HmisAccountStatus.REVOKED)
+        .select_related("issued_by")
+        .prefetch_related(
+            "projects",
+            Prefetch(
+                "onboarding__signatures",
+                queryset=EndUserAgreementSignature.objects.select_related("version").order_by("-signed_at"),
+            ),
+        )
+        .order_by("full_name", "email")
+    )
+    return list(
+        qs.annotate(
+            licenses_used=Count("hmis_accounts", filter=~Q(hmis_accounts__status=HmisAccountStatus.REVOKED))
+        )
+        .prefetch_related(Prefetch("hmis_accounts", queryset=holders, to_attr="holders"))
+        .order_by("name")
+    )
+
+
+def account_for_offboarding(*, continuum: Continuum, user: User, account_id: int) -> HmisAccount:
+    agencies = _lead_agency_ids(continuum, user)
+    qs = HmisAccount.objects.filter(continuum=continuum, pk=account_id).select_related(
+        "agency", "continuum", "user"
+    )
+    if agencies is not None:
+        qs = qs.filter(agency_id__in=agencies)
+    account = qs.first()
+    if account is None:
+        raise Http404
+    return account
+
+
+ACTIVE_STAGES = (
+    OnboardingStage.TRAINING,
+    OnboardingStage.SAMPLE_CLIENT,
+    OnboardingStage.AGREEMENT,
+    OnboardingStage.READY,
+)
+
+
+def open_access_reviews(*, continuum: Continuum, user: User) -> list:
+    """Open access reviews the person may see (their agencies', or all for staff), with their items."""
+    from .models import AccessReview, AccessReviewItem
+
+    _require(continuum, user, Capability.VIEW_LICENSES)
+    agencies = _lead_agency_ids(continuum, user)
+    qs = AccessReview.objects.filter(continuum=continuum, closed_at__isnull=True)
+    if agencies is not None:
+        qs = qs.filter(agency_id__in=agencies)
+    items = AccessReviewItem.objects.select_related("account", "decided_by")
+    return list(
+        qs.select_related("agency")
+        .prefetch_related(Prefetch("items", queryset=items))
+        .order_by("due_on", "pk")
+    )
+
+
+def access_review_item(*, continuum: Continuum, user: User, item_id: int):
+    from .models import AccessReviewItem
+
+    agencies = _lead_agency_ids(continuum, user)
+    qs = AccessReviewItem.objects.filter(review__continuum=continuum, pk=item_id).select_related(
+        "review__continuum", "review__agency", "account"
+    )
+    if agencies is not None:
+        qs = qs.filter(review__agency_id__in=agencies)
+    item = qs.first()
+    if item is None:
+        raise Http404
+    return item

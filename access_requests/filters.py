@@ -1,0 +1,71 @@
+"""Queue filters (django-filter): type, agency, SLA state, assignee, age, search, sort."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from .selectors import SlaState
+
+
+class QueueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    request_type = django_filters.ModelChoiceFilter(queryset=None, label="Form", empty_label="Any form")
+    agency = django_filters.ModelChoiceFilter(queryset=None, label="Agency", empty_label="Any agency")
+    sla_state = django_filters.ChoiceFilter(
+        choices=[(k, v) for k, v in SlaState.LABELS.items() if k != SlaState.CLOSED],
+        label="SLA",
+        empty_label="Any",
+    )
+    assignee = django_filters.ChoiceFilter(
+        method="by_assignee",
+        choices=[("me", "Assigned to me"), ("none", "Unassigned"), ("others", "Assigned to others")],
+        label="Assignee",
+        empty_label="Anyone",
+    )
+    older_than = django_filters.NumberFilter(
+        method="by_age", label="Waiting more than (days)", min_value=0, max_value=3650
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("submitted_at", "age"),),
+        field_labels={"submitted_at": "Oldest first", "-submitted_at": "Newest first"},
+        label="Sort",
+        empty_label="Oldest first",
+    )
+
+    def __init__(self, *args, request_types, agencies, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["request_type"].queryset = request_types
+        self.filters["agency"].queryset = agencies
+        self.user = user
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = (
+            Q(agency__name__icontains=value)
+            | Q(people__email__icontains=value)
+            | Q(people__last_name__icontains=value)
+            | Q(people__first_name__icontains=value)
+        )
+        if value.lstrip("#").isdigit():
+            condition |= Q(pk=int(value.lstrip("#")))
+        return queryset.filter(condition).distinct()
+
+    def by_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee=self.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value == "others":
+            return queryset.filter(assignee__isnull=False).exclude(assignee=self.user)
+        return queryset
+
+    def by_age(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(submitted_at__lt=timezone.now() - datetime.timedelta(days=int(value)))

@@ -1,0 +1,192 @@
+"""Access-request charts for the metrics page (registered with hmis_onboarding.metrics).
+
+Every provider runs one query, whatever the number of requests; durations are computed in Python
+from one `values_list` because medians and percentiles are not portable SQL (SQLite has neither)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+
+from hmis_onboarding.metrics import (
+    BLUE,
+    GREEN,
+    NAVY,
+    RED,
+    Chart,
+    MetricScope,
+    Row,
+    median,
+    percentile,
+    register_metric,
+)
+
+from .models import (
+    OPEN_STATUSES,
+    AccessRequest,
+    HmisAccount,
+    HmisAccountStatus,
+    Queue,
+    RequestedPerson,
+    RequestStatus,
+)
+
+DECIDED_STATUSES = (RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.RETURNED)
+
+
+def _start(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+def scoped_requests(scope: MetricScope, prefix: str = "") -> Q:
+    """The filters of the page as a Q over AccessRequest (or a relation to it, with `prefix`)."""
+    tz = scope.continuum.tzinfo
+    condition = Q(**{f"{prefix}continuum": scope.continuum}) & ~Q(**{f"{prefix}status": RequestStatus.DRAFT})
+    if scope.agency_id:
+        condition &= Q(**{f"{prefix}agency_id": scope.agency_id})
+    if scope.request_type_id:
+        condition &= Q(**{f"{prefix}request_type_id": scope.request_type_id})
+    if scope.since:
+        condition &= Q(**{f"{prefix}submitted_at__gte": _start(scope.since, tz)})
+    if scope.until:
+        condition &= Q(**{f"{prefix}submitted_at__lt": _start(scope.until + datetime.timedelta(days=1), tz)})
+    return condition
+
+
+def _requests(scope: MetricScope) -> QuerySet[AccessRequest]:
+    return AccessRequest.objects.filter(scoped_requests(scope)).order_by()
+
+
+@register_metric("requests.by_status", order=10)
+def requests_by_status(scope: MetricScope) -> Chart:
+    counts = dict(_requests(scope).values_list("status").annotate(n=Count("id")))
+    rows = [
+        Row(label, [counts.get(status, 0)])
+        for status, label in RequestStatus.choices
+        if status != RequestStatus.DRAFT
+    ]
+    return Chart(
+        key="requests-by-status",
+        title="Access requests by status",
+        description="Submitted requests in the period, by where they are now.",
+        series=["Requests"],
+        rows=rows,
+    )
+
+
+@register_metric("requests.funnel", order=20)
+def onboarding_funnel(scope: MetricScope) -> Chart:
+    """People (by e-mail, so someone named on two requests counts once) named on requests → on
+    approved requests → holding an active HMIS account.
+    (Training and the sample client round add their stages between these when they land.)"""
+    live_account = HmisAccount.objects.filter(
+        continuum=scope.continuum, email__iexact=OuterRef("email"), status=HmisAccountStatus.ACTIVE
+    )
+    approved = Q(access_request__status=RequestStatus.APPROVED)
+    totals = (
+        RequestedPerson.objects.filter(scoped_requests(scope, "access_request__"))
+        .order_by()
+        .aggregate(
+            requested=Count(Lower("email"), distinct=True),
+            approved=Count(Lower("email"), filter=approved, distinct=True),
+            credentialed=Count(Lower("email"), filter=approved & Exists(live_account), distinct=True),
+        )
+    )
+    rows = [
+        Row("Requested", [totals["requested"]]),
+        Row("Approved", [totals["approved"]]),
+        Row("Holding live HMIS credentials", [totals["credentialed"]]),
+    ]
+    return Chart(
+        key="onboarding-funnel",
+        title="Onboarding funnel (people)",
+        description="People named on submitted requests, how many were approved, and how many now hold "
+        "an active HMIS account.",
+        series=["People"],
+        rows=rows,
+    )
+
+
+def _decisions(scope: MetricScope) -> list[tuple[str, datetime.datetime, datetime.datetime, datetime.date]]:
+    return list(
+        _requests(scope)
+        .filter(status__in=DECIDED_STATUSES, submitted_at__isnull=False, decided_at__isnull=False)
+        .values_list("queue", "submitted_at", "decided_at", "sla_due_on")
+    )
+
+
+@register_metric("requests.decision_days", order=30)
+def decision_days(scope: MetricScope) -> Chart:
+    by_queue: dict[str, list[float]] = defaultdict(list)
+    for queue, submitted, decided, _due in _decisions(scope):
+        by_queue[queue].append((decided - submitted).total_seconds() / 86400)
+    rows = [
+        Row(
+            label,
+            [median(by_queue[queue]), percentile(by_queue[queue], 0.9)],
+            note=f"{len(by_queue[queue])} decided",
+        )
+        for queue, label in Queue.choices
+    ]
+    return Chart(
+        key="decision-days",
+        title="Days from submission to decision, per queue",
+        description="Calendar days from submission to approval, rejection or return: the median and the "
+        "90th percentile (nine in ten were decided within it).",
+        series=["Median", "90th percentile"],
+        rows=rows,
+        layout="group",
+        unit="days",
+        colours=(BLUE, NAVY),
+    )
+
+
+@register_metric("requests.sla", order=40)
+def sla_compliance(scope: MetricScope) -> Chart:
+    tz = scope.continuum.tzinfo
+    on_time: dict[str, int] = defaultdict(int)
+    late: dict[str, int] = defaultdict(int)
+    for queue, _submitted, decided, due in _decisions(scope):
+        if due is None or decided.astimezone(tz).date() <= due:
+            on_time[queue] += 1
+        else:
+            late[queue] += 1
+    rows = []
+    for queue, label in Queue.choices:
+        total = on_time[queue] + late[queue]
+        share = f"{round(100 * on_time[queue] / total)}% on time" if total else "nothing decided"
+        rows.append(Row(label, [on_time[queue], late[queue]], note=share))
+    return Chart(
+        key="sla-compliance",
+        title="Service level per queue",
+        description="Decided requests answered by their due date (business days, pauses for questions "
+        "excluded) and those answered late.",
+        series=["On time", "Late"],
+        rows=rows,
+        colours=(GREEN, RED),
+    )
+
+
+@register_metric("requests.agencies_open", order=50)
+def agencies_with_open_requests(scope: MetricScope) -> Chart:
+    overdue = Q(sla_due_on__lt=scope.today) & ~Q(status=RequestStatus.INFO_REQUESTED)
+    top = list(
+        _requests(scope)
+        .filter(status__in=OPEN_STATUSES)
+        .values("agency__name")
+        .annotate(open=Count("id"), overdue=Count("id", filter=overdue))
+        .order_by("-overdue", "-open", "agency__name")[:10]
+    )
+    rows = [Row(r["agency__name"], [r["overdue"], r["open"] - r["overdue"]]) for r in top]
+    return Chart(
+        key="agencies-open",
+        title="Agencies with the most open requests",
+        description="The ten agencies with the most overdue, then open, requests.",
+        series=["Overdue", "Open, not overdue"],
+        rows=rows,
+        colours=(RED, BLUE),
+        empty_text="No open requests.",
+    )

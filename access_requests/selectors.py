@@ -1,0 +1,217 @@
+"""Reads of access requests, scoped to (continuum, user): CoC staff see the CoC's requests, ATAs and
+supervisors their agencies', reviewers their team's queue; everything else is 404."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.models import Continuum, HmisProject
+from hmis_onboarding.models import User
+from hmis_onboarding.permissions import Capability, Role
+from hmis_onboarding.tenancy import access_for
+
+from .models import (
+    OPEN_STATUSES,
+    AccessRequest,
+    CesRole,
+    Queue,
+    RequestMessage,
+    RequestPolicy,
+    RequestStatus,
+    RequestType,
+)
+
+AGENCY_VIEWER_ROLES = frozenset({Role.ATA, Role.AGENCY_SUPERVISOR})
+
+
+class SlaState:
+    PAUSED = "paused"
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    ON_TRACK = "on_track"
+    CLOSED = "closed"
+    LABELS = {
+        PAUSED: "Paused — waiting for the ATA",
+        OVERDUE: "Overdue",
+        DUE_TODAY: "Due today",
+        ON_TRACK: "On track",
+        CLOSED: "Closed",
+    }
+
+
+def today_in(continuum: Continuum) -> datetime.date:
+    return timezone.now().astimezone(continuum.tzinfo).date()
+
+
+def with_sla_state(qs: QuerySet[AccessRequest], today: datetime.date) -> QuerySet[AccessRequest]:
+    return qs.annotate(
+        sla_state=Case(
+            When(status=RequestStatus.INFO_REQUESTED, then=Value(SlaState.PAUSED)),
+            When(~Q(status__in=OPEN_STATUSES), then=Value(SlaState.CLOSED)),
+            When(sla_due_on__lt=today, then=Value(SlaState.OVERDUE)),
+            When(sla_due_on=today, then=Value(SlaState.DUE_TODAY)),
+            default=Value(SlaState.ON_TRACK),
+            output_field=CharField(),
+        )
+    )
+
+
+def _agency_ids_viewable(continuum: Continuum, user: User) -> frozenset[int] | None:
+    """None = the whole CoC; otherwise the agencies whose requests the person may see."""
+    access = access_for(continuum, user)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return None
+    return frozenset(a for a in access.agency_ids if access.roles_in_agency(a) & AGENCY_VIEWER_ROLES)
+
+
+def _base(continuum: Continuum) -> QuerySet[AccessRequest]:
+    return (
+        AccessRequest.objects.filter(continuum=continuum)
+        .select_related("agency", "request_type", "assignee", "submitted_by")
+        .annotate(people_count=Count("people", distinct=True))
+    )
+
+
+def request_list(*, continuum: Continuum, user: User) -> QuerySet[AccessRequest]:
+    agencies = _agency_ids_viewable(continuum, user)
+    qs = _base(continuum)
+    # Drafts belong to the agency; CoC staff only see what was submitted.
+    qs = qs.filter(agency_id__in=agencies) if agencies is not None else qs.exclude(status=RequestStatus.DRAFT)
+    return with_sla_state(qs, today_in(continuum)).order_by("-created_at")
+
+
+def request_get(*, continuum: Continuum, user: User, request_id: int) -> AccessRequest:
+    req = request_list(continuum=continuum, user=user).filter(pk=request_id).first()
+    if req is None:
+        raise Http404("No such access request.")
+    return req
+
+
+def reviewable_queues(*, continuum: Continuum, user: User) -> list[str]:
+    access = access_for(continuum, user)
+    queues = []
+    if access.can(Capability.REVIEW_REQUESTS):
+        queues.append(Queue.HELP_DESK)
+    if access.can(Capability.REVIEW_CE_REQUESTS):
+        queues.append(Queue.CE_TEAM)
+    return queues
+
+
+def queue_requests(*, continuum: Continuum, user: User, queue: str) -> QuerySet[AccessRequest]:
+    """A team's open work, oldest first. Only that team's reviewers (and auditors, read-only) see it."""
+    access = access_for(continuum, user)
+    if queue not in reviewable_queues(continuum=continuum, user=user) and not access.can(
+        Capability.VIEW_AUDIT_TRAIL
+    ):
+        raise Http404
+    qs = _base(continuum).filter(queue=queue, status__in=OPEN_STATUSES)
+    return with_sla_state(qs, today_in(continuum)).order_by("submitted_at", "pk")
+
+
+def queue_counts(*, continuum: Continuum, user: User) -> dict[str, dict[str, int]]:
+    """Open / overdue / waiting-for-ATA counts per queue the person reviews (one query)."""
+    queues = reviewable_queues(continuum=continuum, user=user)
+    if not queues:
+        return {}
+    today = today_in(continuum)
+    rows = (
+        AccessRequest.objects.filter(continuum=continuum, queue__in=queues, status__in=OPEN_STATUSES)
+        .values("queue")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(sla_due_on__lt=today) & ~Q(status=RequestStatus.INFO_REQUESTED)),
+            paused=Count("id", filter=Q(status=RequestStatus.INFO_REQUESTED)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        )
+    )
+    counts = {q: {"open": 0, "overdue": 0, "paused": 0, "unassigned": 0} for q in queues}
+    for row in rows:
+        counts[row["queue"]] = {k: row[k] for k in ("open", "overdue", "paused", "unassigned")}
+    return counts
+
+
+def request_types(*, continuum: Continuum) -> QuerySet[RequestType]:
+    return RequestType.objects.filter(continuum=continuum, is_active=True).order_by("position", "name")
+
+
+def agency_projects(*, continuum: Continuum, user: User, agency_id: int) -> QuerySet[HmisProject]:
+    agencies = _agency_ids_viewable(continuum, user)
+    if agencies is not None and agency_id not in agencies:
+        return HmisProject.objects.none()
+    return HmisProject.objects.filter(continuum=continuum, agency_id=agency_id, is_active=True).order_by(
+        "name"
+    )
+
+
+def ces_roles(*, continuum: Continuum) -> QuerySet[CesRole]:
+    return CesRole.objects.filter(continuum=continuum, is_active=True).order_by("rank")
+
+
+def request_messages(*, access_request: AccessRequest) -> list[RequestMessage]:
+    return list(access_request.messages.select_related("author"))
+
+
+def reviewers(*, continuum: Continuum, queue: str) -> QuerySet[User]:
+    role = Role.HELP_DESK if queue == Queue.HELP_DESK else Role.CE_TEAM
+    return User.objects.filter(
+        memberships__continuum=continuum, memberships__role=role, memberships__is_active=True, is_active=True
+    ).distinct()
+
+
+def filer_agencies(*, continuum: Continuum, user: User):
+    """Agencies where the person is an ATA (and so may file requests)."""
+    from agencies.models import Agency
+
+    access = access_for(continuum, user)
+    ids = [a for a in access.agency_ids if Role.ATA in access.roles_in_agency(a)]
+    return Agency.objects.filter(continuum=continuum, pk__in=ids).order_by("name")
+
+
+def request_type_by_code(*, continuum: Continuum, code: str) -> RequestType | None:
+    return request_types(continuum=continuum).filter(code=code).first()
+
+
+def ces_roles_by_code(*, continuum: Continuum, codes: list[str]) -> list[CesRole]:
+    return list(ces_roles(continuum=continuum).filter(code__in=codes))
+
+
+def no_requests() -> QuerySet[AccessRequest]:
+    """An empty queryset, for schema generation (drf-spectacular has no tenant)."""
+    return AccessRequest.objects.none()
+
+
+# --- Pathway configuration (CoC administrators) -------------------------------------------------------
+
+
+def _require_configure(continuum: Continuum, user: User) -> None:
+    if not access_for(continuum, user).can(Capability.CONFIGURE_CONTINUUM):
+        raise Http404
+
+
+def config_request_types(*, continuum: Continuum, user: User) -> QuerySet[RequestType]:
+    """Every request form of the CoC, inactive ones too."""
+    _require_configure(continuum, user)
+    return RequestType.objects.filter(continuum=continuum).order_by("position", "name")
+
+
+def config_request_type(*, continuum: Continuum, user: User, type_id: int) -> RequestType:
+    rtype = config_request_types(continuum=continuum, user=user).filter(pk=type_id).first()
+    if rtype is None:
+        raise Http404
+    return rtype
+
+
+def config_ces_roles(*, continuum: Continuum, user: User) -> QuerySet[CesRole]:
+    _require_configure(continuum, user)
+    return CesRole.objects.filter(continuum=continuum).order_by("rank", "name")
+
+
+def config_policy(*, continuum: Continuum, user: User) -> RequestPolicy:
+    from .configuration import policy_for
+
+    _require_configure(continuum, user)
+    return policy_for(continuum)

@@ -1,0 +1,97 @@
+"""The CoC's access-request pathway, configured by its administrators: policy thresholds, request
+forms and their rules, and the CES role matrix. Changes are audited and take effect on the next
+request (everything is read from the database, nothing is cached in the process)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from hmis_onboarding.decorators import tenant_view
+from hmis_onboarding.permissions import Capability
+
+from . import configuration, selectors
+from .forms import RequestPolicyForm, RequestTypeConfigForm
+from .models import CesPermission
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def pathway(request: HttpRequest) -> HttpResponse:
+    continuum, user = request.continuum, request.user
+    policy = selectors.config_policy(continuum=continuum, user=user)
+    initial = {name: getattr(policy, name) for name in configuration.POLICY_FIELDS}
+    form = RequestPolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            configuration.request_policy_update(
+                continuum=continuum, actor=user, **{n: form.cleaned_data[n] for n in form.changed_data}
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Request policy saved; it applies from now on.")
+            return redirect("pathway_config", continuum_slug=continuum.slug)
+    roles = list(selectors.config_ces_roles(continuum=continuum, user=user))
+    return render(
+        request,
+        "access_requests/config/pathway.html",
+        {
+            "form": form,
+            "request_types": selectors.config_request_types(continuum=continuum, user=user),
+            "roles": roles,
+            "permissions": CesPermission.choices,
+        },
+    )
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def request_type_edit(request: HttpRequest, type_id: int) -> HttpResponse:
+    continuum, user = request.continuum, request.user
+    rtype = selectors.config_request_type(continuum=continuum, user=user, type_id=type_id)
+    form = RequestTypeConfigForm(request.POST or None, instance=rtype)
+    if request.method == "POST" and form.is_valid():
+        changes = {n: form.cleaned_data[n] for n in form.changed_data}
+        # The ModelForm has already copied the values onto `rtype`: start again from the database.
+        fresh = selectors.config_request_type(continuum=continuum, user=user, type_id=type_id)
+        try:
+            configuration.request_type_update(request_type=fresh, actor=user, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"“{fresh.name}” saved.")
+            return redirect("pathway_config", continuum_slug=continuum.slug)
+    return render(request, "access_requests/config/request_type.html", {"form": form, "rtype": rtype})
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def ces_matrix(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("pathway_config", continuum_slug=request.continuum.slug)
+    continuum, user = request.continuum, request.user
+    matrix: dict[int, dict] = {}
+    problems: list[str] = []
+    for role in selectors.config_ces_roles(continuum=continuum, user=user):
+        raw = request.POST.get(f"rank-{role.pk}", "").strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= 99:
+            problems.append(f"{role.name}: the rank is a whole number from 1 to 99.")
+            continue
+        matrix[role.pk] = {
+            "rank": int(raw),
+            "permissions": request.POST.getlist(f"perm-{role.pk}"),
+        }
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect("pathway_config", continuum_slug=continuum.slug)
+    try:
+        changed = configuration.ces_matrix_update(continuum=continuum, actor=user, matrix=matrix)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, f"CES role matrix saved ({changed} role{'s' if changed != 1 else ''} changed)."
+        )
+    return redirect("pathway_config", continuum_slug=continuum.slug)

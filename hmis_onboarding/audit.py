@@ -1,0 +1,72 @@
+"""Writing the audit trail. Every state change calls `audit_record` inside its own transaction."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+from .models import AuditEvent
+
+# The client address of the request being served, so services need not thread it through.
+_current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_ip", default=None)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _current_ip.reset(token)
+
+
+def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
+    """A JSON-safe picture of some fields of a record, for `before` / `after`."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        json_safe = value is None or isinstance(value, str | int | float | bool | list | dict)
+        if isinstance(value, models.Model) or not json_safe:
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    continuum: Any = None,
+    obj: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    is_person = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor if is_person else None,
+        actor_label=actor_label or (actor.email if is_person else ""),
+        continuum=continuum,
+        object_type=ContentType.objects.get_for_model(obj, for_concrete_model=False) if obj else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        before=before or {},
+        after=after or {},
+        metadata=metadata or {},
+        ip_address=ip_address or _current_ip.get(),
+    )

@@ -1,0 +1,174 @@
+"""The REST API under /api/<continuum_slug>/: same scoping and refusals as the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from agencies.models import AgreementStatus, HmisProject
+
+from .helpers import make_agreement
+
+pytestmark = pytest.mark.django_db
+
+
+def api(tenant, path):
+    return f"/api/{tenant.continuum.slug}/{path}"
+
+
+def test_it_lists_agencies_with_their_standing_for_staff(tenant_a, apa_a, login):
+    make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    data = login(tenant_a["help_desk"]).get(api(tenant_a, "agencies/")).json()["results"]
+    by_name = {a["name"]: a for a in data}
+    assert set(by_name) == {tenant_a.agency.name, tenant_a.other_agency.name}
+    assert by_name[tenant_a.agency.name]["agreements"][0]["state"] == "current"
+    assert by_name[tenant_a.other_agency.name]["agreements"][0]["state"] == "never_signed"
+
+
+def test_it_gives_the_ata_only_their_agency_with_the_gate_reasons(tenant_a, apa_a, login):
+    client = login(tenant_a["ata"])
+    data = client.get(api(tenant_a, "agencies/")).json()["results"]
+    assert [a["name"] for a in data] == [tenant_a.agency.name]
+    detail = client.get(api(tenant_a, f"agencies/{tenant_a.agency.pk}/")).json()
+    assert detail["access_requests"]["allowed"] is False
+    [reason] = detail["access_requests"]["reasons"]
+    assert reason["code"] == "agreement_missing" and "executive director" in reason["who_must_act"].lower()
+    assert client.get(api(tenant_a, f"agencies/{tenant_a.other_agency.pk}/")).status_code == 404
+
+
+def test_it_filters_agencies_by_standing(tenant_a, apa_a, login):
+    make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    data = (
+        login(tenant_a["coc_admin"])
+        .get(api(tenant_a, "agencies/"), {"participation": "current"})
+        .json()["results"]
+    )
+    assert [a["name"] for a in data] == [tenant_a.agency.name]
+
+
+def test_it_refuses_the_api_to_trainees(tenant_a, login):
+    client = login(tenant_a["agency_user"])
+    for path in ("agencies/", "agreements/", "programs/"):
+        assert client.get(api(tenant_a, path)).status_code == 403
+
+
+def test_it_answers_404_to_another_tenant(tenant_a, tenant_b, apa_a, login):
+    agreement = make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    client = login(tenant_b["coc_admin"])
+    for path in (
+        "agencies/",
+        "agreements/",
+        "programs/",
+        "agreement-types/",
+        f"agreements/{agreement.pk}/document/",
+    ):
+        assert client.get(api(tenant_a, path)).status_code == 404
+    assert client.get(api(tenant_b, f"agreements/{agreement.pk}/")).status_code == 404
+    assert client.get(api(tenant_b, f"agencies/{tenant_a.agency.pk}/")).status_code == 404
+
+
+def test_it_answers_401_to_anonymous_callers(tenant_a, client):
+    assert client.get(api(tenant_a, "agencies/")).status_code == 401
+
+
+def test_it_lists_agreements_and_serves_the_document_to_the_agency(tenant_a, apa_a, login):
+    agreement = make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    make_agreement(tenant_a.other_agency, apa_a, submitted_by=tenant_a["other_ata"])
+    client = login(tenant_a["executive_director"])
+    data = client.get(api(tenant_a, "agreements/")).json()["results"]
+    assert [a["id"] for a in data] == [agreement.pk]
+    assert "signer_ip" not in data[0]
+    response = client.get(data[0]["document_url"])
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
+
+
+def test_it_refuses_another_agencys_document_through_the_api(tenant_a, apa_a, login):
+    agreement = make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    client = login(tenant_a["other_ata"])
+    assert client.get(api(tenant_a, f"agreements/{agreement.pk}/document/")).status_code == 404
+    assert client.get(api(tenant_a, f"agreements/{agreement.pk}/")).status_code == 404
+
+
+def test_it_countersigns_through_the_api_for_the_configured_roles_only(tenant_a, apa_a, login):
+    agreement = make_agreement(
+        tenant_a.agency, apa_a, state="awaiting", submitted_by=tenant_a["executive_director"]
+    )
+    path = api(tenant_a, f"agreements/{agreement.pk}/countersign/")
+    payload = {"countersigner_name": "Hal Desk", "countersigner_title": "Manager"}
+    assert login(tenant_a["ce_team"]).post(path, payload).status_code == 403  # not named by this type
+    assert login(tenant_a["ata"]).post(path, payload).status_code == 403
+    client = login(tenant_a["help_desk"])
+    assert client.post(path, {}).status_code == 400
+    response = client.post(path, payload)
+    assert response.status_code == 200 and response.json()["status"] == AgreementStatus.EXECUTED
+    again = client.post(path, payload)
+    assert again.status_code == 400 and "nothing to countersign" in str(again.json())
+
+
+def test_it_lets_the_implementation_team_create_and_change_programs(tenant_a, login):
+    client = login(tenant_a["implementation_team"])
+    response = client.post(
+        api(tenant_a, "programs/"),
+        {"agency": tenant_a.agency.pk, "name": "Day Shelter", "hud_project_type": 11, "funded_esg": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["funding"] == ["ESG"]
+    project = HmisProject.objects.get()
+    response = client.patch(
+        api(tenant_a, f"programs/{project.pk}/"), {"funded_hpcc": True}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["funding"] == ["ESG", "HPCC"]
+    dup = client.post(
+        api(tenant_a, "programs/"),
+        {"agency": tenant_a.agency.pk, "name": "Day Shelter", "hud_project_type": 11},
+        content_type="application/json",
+    )
+    assert dup.status_code == 400
+
+
+def test_it_refuses_program_writes_to_other_roles_and_other_tenants_agencies(tenant_a, tenant_b, login):
+    payload = {"agency": tenant_a.agency.pk, "name": "X", "hud_project_type": 0}
+    assert (
+        login(tenant_a["ata"])
+        .post(api(tenant_a, "programs/"), payload, content_type="application/json")
+        .status_code
+        == 403
+    )
+    other = login(tenant_b["implementation_team"])
+    response = other.post(api(tenant_b, "programs/"), payload, content_type="application/json")
+    assert response.status_code == 400  # tenant A's agency is not a valid choice in tenant B
+    assert not HmisProject.objects.exists()
+
+
+def test_it_refuses_programs_for_a_victim_service_provider_through_the_api(tenant_a, login):
+    tenant_a.agency.victim_service_provider = True
+    tenant_a.agency.save()
+    response = login(tenant_a["implementation_team"]).post(
+        api(tenant_a, "programs/"),
+        {"agency": tenant_a.agency.pk, "name": "X", "hud_project_type": 0},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "victim service provider" in str(response.json())
+
+
+def test_it_lists_agreement_types_to_every_member(tenant_a, apa_a, login):
+    data = login(tenant_a["agency_user"]).get(api(tenant_a, "agreement-types/")).json()["results"]
+    assert data[0]["code"] == "apa" and data[0]["current_version"] == "v1"
+
+
+def test_it_describes_the_endpoints_in_the_openapi_schema_without_warnings(tmp_path):
+    from django.core.management import call_command
+    from drf_spectacular.generators import SchemaGenerator
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+    for expected in (
+        "/api/{continuum_slug}/agencies/",
+        "/api/{continuum_slug}/agencies/{id}/",
+        "/api/{continuum_slug}/agreements/{id}/countersign/",
+        "/api/{continuum_slug}/agreements/{id}/document/",
+        "/api/{continuum_slug}/programs/",
+    ):
+        assert expected in paths

@@ -1,0 +1,39 @@
+"""Filters of the training progress view (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+
+class TraineeProgressFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Name or e-mail")
+    agency = django_filters.ModelChoiceFilter(
+        queryset=None, label="Agency", empty_label="Any agency", method="by_agency"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[("training", "In training"), ("stalled", "Stalled"), ("complete", "Training complete")],
+        empty_label="Anyone",
+        method="by_status",
+        label="Status",
+    )
+
+    def __init__(self, *args, agencies: QuerySet, stalled_before, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["agency"].queryset = agencies
+        self.stalled_before = stalled_before
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(user__full_name__icontains=value) | Q(user__email__icontains=value))
+
+    def by_agency(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(agency_id=value.pk) if value else queryset
+
+    def by_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "complete":
+            return queryset.filter(is_complete=True)
+        if value == "stalled":
+            return queryset.filter(is_complete=False, progress_at__lt=self.stalled_before)
+        if value == "training":
+            return queryset.filter(is_complete=False)
+        return queryset

@@ -1,0 +1,1 @@
+"""Learning management systems behind one interface (`base.LmsClient`)."""

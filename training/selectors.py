@@ -1,0 +1,373 @@
+"""Reads of training data. Page-facing reads take `(continuum, user)` and return only what that
+person may see ("not yours" and "not there" are the same 404); the `*_snapshot` / `*_for_users`
+helpers are for services and tasks, which have already decided who may act."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.models import Agency, Continuum, Membership
+from hmis_onboarding.models import User
+from hmis_onboarding.permissions import Capability
+from hmis_onboarding.tenancy import access_for
+
+from . import path as lp
+from .models import (
+    Course,
+    CourseBundle,
+    Enrollment,
+    LearningPath,
+    LmsConfiguration,
+    LmsSyncCursor,
+    Prerequisite,
+    ProgressImport,
+    TrainingPolicy,
+)
+
+
+# --- Configuration -------------------------------------------------------------------------------------
+def training_policy(continuum: Continuum) -> TrainingPolicy:
+    """The CoC's policy, or the defaults when it never saved one (not written by a read)."""
+    return TrainingPolicy.objects.filter(continuum=continuum).first() or TrainingPolicy(continuum=continuum)
+
+
+def catalog_snapshot(continuum: Continuum) -> lp.Catalog:
+    """The CoC's active catalog as the pure path computation's input (three queries)."""
+    policy = training_policy(continuum)
+    courses = list(
+        Course.objects.filter(continuum=continuum, is_active=True)
+        .select_related("bundle", "read_only_alternate_of", "includes")
+        .prefetch_related(
+            Prefetch(
+                "prerequisite_links",
+                queryset=Prerequisite.objects.select_related("requires").filter(requires__is_active=True),
+            ),
+            "parts",
+        )
+    )
+    bundles = {
+        b.code: lp.CatalogBundle(code=b.code, name=b.name, description=b.description)
+        for b in CourseBundle.objects.filter(continuum=continuum)
+    }
+    return lp.Catalog(
+        courses={
+            c.code: lp.CatalogCourse(
+                code=c.code,
+                name=c.name,
+                category=c.category,
+                applies_to=c.applies_to,
+                kind=c.kind,
+                hud_project_types=frozenset(int(t) for t in c.hud_project_types or ()),
+                program_tags=frozenset(str(t).upper() for t in c.program_tags or ()),
+                training_roles=frozenset(c.training_roles or ()),
+                prerequisites=tuple(
+                    sorted((link.requires.code, link.min_percent) for link in c.prerequisite_links.all())
+                ),
+                bundle=c.bundle.code if c.bundle_id else None,
+                read_only_alternate_of=c.read_only_alternate_of.code if c.read_only_alternate_of_id else None,
+                includes=c.includes.code if c.includes_id and c.includes.is_active else None,
+                new_users_only=c.new_users_only,
+                recency_months=c.recency_months,
+                position=c.position,
+                parts=tuple(p.title for p in c.parts.all()),
+                lms_course_id=c.lms_course_id,
+                duration_minutes=c.duration_minutes,
+                led_by=c.led_by,
+            )
+            for c in courses
+        },
+        bundles=bundles,
+        project_recency_months=policy.project_course_recency_months,
+        foundation_recency_months=policy.foundation_recency_months,
+        sample_client_required=policy.sample_client_required,
+        sample_client_exempt_tags=frozenset(str(t).upper() for t in policy.sample_client_exempt_tags or ()),
+    )
+
+
+def progress_for_users(continuum: Continuum, user_ids: Iterable[int]) -> dict[int, dict[str, lp.Progress]]:
+    """{user id: {course code: progress}} in one query."""
+    out: dict[int, dict[str, lp.Progress]] = {}
+    rows = Enrollment.objects.filter(continuum=continuum, user_id__in=list(user_ids)).values_list(
+        "user_id", "course__code", "percent", "completed_at"
+    )
+    for user_id, code, percent, completed_at in rows:
+        out.setdefault(user_id, {})[code] = lp.Progress(percent=percent, completed_at=completed_at)
+    return out
+
+
+def learning_path_result(
+    continuum: Continuum, person: User, *, as_of: dt.date | None = None, catalog: lp.Catalog | None = None
+) -> lp.LearningPathResult | None:
+    """A person's computed path, or None when they have none (services/tasks; no scoping)."""
+    path = LearningPath.objects.filter(continuum=continuum, user=person).first()
+    if path is None:
+        return None
+    catalog = catalog or catalog_snapshot(continuum)
+    progress = progress_for_users(continuum, [person.pk]).get(person.pk, {})
+    today = as_of or timezone.localdate(timezone=continuum.tzinfo)
+    return lp.compute_learning_path(catalog, lp.Needs.from_json(path.needs), progress, as_of=today)
+
+
+# --- Pages -----------------------------------------------------------------------------------------------
+def course_list(*, continuum: Continuum, user: User) -> QuerySet[Course]:
+    """The catalog is not confidential: every member of the CoC may read it."""
+    if not access_for(continuum, user).is_member:
+        return Course.objects.none()
+    return (
+        Course.objects.filter(continuum=continuum)
+        .select_related("bundle", "read_only_alternate_of", "includes")
+        .prefetch_related(
+            Prefetch("prerequisite_links", queryset=Prerequisite.objects.select_related("requires")), "parts"
+        )
+        .order_by("position", "name")
+    )
+
+
+def bundle_list(*, continuum: Continuum, user: User) -> QuerySet[CourseBundle]:
+    if not access_for(continuum, user).is_member:
+        return CourseBundle.objects.none()
+    return CourseBundle.objects.filter(continuum=continuum).prefetch_related("courses")
+
+
+def course_get(*, continuum: Continuum, user: User, course_id: int) -> Course:
+    course = course_list(continuum=continuum, user=user).filter(pk=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    return course
+
+
+def lms_configuration(*, continuum: Continuum, user: User) -> LmsConfiguration:
+    if not access_for(continuum, user).can(Capability.CONFIGURE_CONTINUUM):
+        raise Http404
+    return LmsConfiguration.objects.filter(continuum=continuum).first() or LmsConfiguration(
+        continuum=continuum
+    )
+
+
+def lms_sync_cursor(*, continuum: Continuum, user: User) -> LmsSyncCursor | None:
+    access = access_for(continuum, user)
+    if not (access.can(Capability.CONFIGURE_CONTINUUM) or access.can(Capability.MANAGE_TRAINING)):
+        raise Http404
+    return LmsSyncCursor.objects.filter(continuum=continuum).first()
+
+
+def progress_import_list(*, continuum: Continuum, user: User) -> QuerySet[ProgressImport]:
+    if not access_for(continuum, user).can(Capability.MANAGE_TRAINING):
+        raise Http404
+    return ProgressImport.objects.filter(continuum=continuum).select_related("uploaded_by", "decided_by")
+
+
+def progress_import_get(*, continuum: Continuum, user: User, import_id: int) -> ProgressImport:
+    found = progress_import_list(continuum=continuum, user=user).filter(pk=import_id).first()
+    if found is None:
+        raise Http404("No such import.")
+    return found
+
+
+def prerequisite_get(*, continuum: Continuum, user: User, link_id: int) -> Prerequisite:
+    if not access_for(continuum, user).can(Capability.CONFIGURE_CONTINUUM):
+        raise Http404
+    link = (
+        Prerequisite.objects.filter(continuum=continuum, pk=link_id)
+        .select_related("course", "requires")
+        .first()
+    )
+    if link is None:
+        raise Http404("No such prerequisite.")
+    return link
+
+
+# --- Instructor-led sessions -----------------------------------------------------------------------------
+def session_list(*, continuum: Continuum, user: User, upcoming: bool = True, now: dt.datetime | None = None):
+    """Sessions of the CoC with their seat counts; any member may see the schedule."""
+    from django.db.models import Count, Q
+
+    from .models import SessionRegistration, TrainingSession
+
+    if not access_for(continuum, user).is_member:
+        return TrainingSession.objects.none()
+    now = now or timezone.now()
+    sessions = TrainingSession.objects.filter(continuum=continuum).select_related("course", "trainer")
+    sessions = sessions.annotate(
+        seats_taken=Count(
+            "registrations", filter=Q(registrations__status=SessionRegistration.Status.REGISTERED)
+        ),
+        waitlisted=Count(
+            "registrations", filter=Q(registrations__status=SessionRegistration.Status.WAITLISTED)
+        ),
+    )
+    if upcoming:
+        return sessions.filter(starts_at__gt=now, is_cancelled=False).order_by("starts_at", "id")
+    return sessions.order_by("-starts_at", "-id")
+
+
+def session_registrations_of(*, continuum: Continuum, user: User) -> dict[int, object]:
+    """The person's own registrations, keyed by session id."""
+    from .models import SessionRegistration
+
+    return {
+        r.session_id: r
+        for r in SessionRegistration.objects.filter(continuum=continuum, user=user).select_related("session")
+    }
+
+
+def session_get(*, continuum: Continuum, user: User, session_id: int, for_staff: bool = False):
+    from .models import TrainingSession
+
+    access = access_for(continuum, user)
+    if not access.is_member or (for_staff and not access.can(Capability.MANAGE_TRAINING)):
+        raise Http404
+    session = (
+        TrainingSession.objects.filter(continuum=continuum, pk=session_id)
+        .select_related("course", "trainer")
+        .first()
+    )
+    if session is None:
+        raise Http404
+    return session
+
+
+def session_roster(*, continuum: Continuum, user: User, session) -> list:
+    from .models import SessionRegistration
+
+    if (
+        not access_for(continuum, user).can(Capability.MANAGE_TRAINING)
+        or session.continuum_id != continuum.pk
+    ):
+        raise Http404
+    return list(
+        SessionRegistration.objects.filter(session=session)
+        .exclude(status=SessionRegistration.Status.CANCELLED)
+        .select_related("user", "attendance_recorded_by")
+        .order_by("status", "queued_at", "id")
+    )
+
+
+def registration_get(*, continuum: Continuum, user: User, registration_id: int, staff: bool = False):
+    """A registration the person may act on: their own, or any of the CoC's for training staff."""
+    from .models import SessionRegistration
+
+    access = access_for(continuum, user)
+    registrations = SessionRegistration.objects.filter(continuum=continuum, pk=registration_id)
+    if not access.can(Capability.MANAGE_TRAINING) or not staff:
+        registrations = registrations.filter(user=user)
+    registration = registrations.select_related("session", "user").first()
+    if registration is None:
+        raise Http404
+    return registration
+
+
+def session_courses(*, continuum: Continuum, user: User) -> QuerySet[Course]:
+    return Course.objects.filter(
+        continuum=continuum, kind=Course.Kind.INSTRUCTOR_LED, is_active=True
+    ).order_by("position", "name")
+
+
+def session_trainers(*, continuum: Continuum, user: User) -> QuerySet[User]:
+    """Staff of the CoC who manage training (the trainers and Help Desk)."""
+    from agencies.models import Membership
+    from hmis_onboarding.permissions import ROLE_CAPABILITIES
+
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.MANAGE_TRAINING in caps]
+    ids = Membership.objects.filter(continuum=continuum, role__in=roles, is_active=True).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("full_name", "email")
+
+
+def acknowledgement_of(*, continuum: Continuum, user: User):
+    from .models import AcknowledgementSignature
+
+    return (
+        AcknowledgementSignature.objects.filter(continuum=continuum, user=user).order_by("-signed_at").first()
+    )
+
+
+def registrable_people(*, continuum: Continuum, user: User) -> QuerySet[User]:
+    """People an ATA may register for a session: the active members of their agencies."""
+    from agencies.models import Membership
+
+    access = access_for(continuum, user)
+    if not access.can(Capability.MANAGE_AGENCY_PEOPLE) or not access.agency_ids:
+        return User.objects.none()
+    ids = Membership.objects.filter(
+        continuum=continuum, agency_id__in=access.agency_ids, is_active=True
+    ).values("user_id")
+    return User.objects.filter(pk__in=ids).exclude(pk=user.pk).order_by("full_name", "email")
+
+
+# --- The trainee's tracker and the progress views (issue 5, items 6-8) ---------------------------------
+def _path_person_scope(continuum: Continuum, user: User) -> Q | None:
+    """Whose paths this person may see: staff the CoC's, agency leads their agencies' people, everyone
+    else only their own. None means nobody (not a member)."""
+    access = access_for(continuum, user)
+    if not access.is_member:
+        return None
+    if access.can(Capability.VIEW_ALL_AGENCIES) or access.can(Capability.MANAGE_TRAINING):
+        return Q()
+    if access.can(Capability.VIEW_OWN_AGENCY) and access.agency_ids:
+        members = Membership.objects.filter(
+            continuum=continuum, agency_id__in=access.agency_ids, is_active=True
+        ).values("user_id")
+        return Q(user_id__in=members) | Q(user=user)
+    return Q(user=user)
+
+
+def learning_path_list(*, continuum: Continuum, user: User) -> QuerySet[LearningPath]:
+    """Paths with the person, their agency (first active agency membership) and days since progress."""
+    scope = _path_person_scope(continuum, user)
+    if scope is None:
+        return LearningPath.objects.none()
+    agency = Membership.objects.filter(
+        continuum=continuum, user_id=OuterRef("user_id"), agency__isnull=False, is_active=True
+    ).order_by("agency__name")
+    return (
+        LearningPath.objects.filter(scope, continuum=continuum)
+        .select_related("user")
+        .annotate(
+            agency_id=Subquery(agency.values("agency_id")[:1]),
+            agency_name=Subquery(agency.values("agency__name")[:1]),
+            progress_at=Coalesce("last_progress_at", "assigned_at"),
+        )
+        .order_by("agency_name", "user__full_name", "user__email")
+    )
+
+
+def learning_path_get(*, continuum: Continuum, user: User, path_id: int) -> LearningPath:
+    found = learning_path_list(continuum=continuum, user=user).filter(pk=path_id).first()
+    if found is None:
+        raise Http404("No such learning path.")
+    return found
+
+
+def progress_agencies(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+    """The agencies the progress view may be filtered by."""
+    access = access_for(continuum, user)
+    agencies = Agency.objects.filter(continuum=continuum).order_by("name")
+    if access.can(Capability.VIEW_ALL_AGENCIES) or access.can(Capability.MANAGE_TRAINING):
+        return agencies
+    return agencies.filter(pk__in=access.agency_ids)
+
+
+def stalled_cutoff(continuum: Continuum, now: dt.datetime | None = None) -> tuple[int, dt.datetime]:
+    days = training_policy(continuum).stalled_after_days
+    return days, (now or timezone.now()) - dt.timedelta(days=days)
+
+
+def path_enrollments(*, continuum: Continuum, user: User, path: LearningPath) -> QuerySet[Enrollment]:
+    """One path's enrolments (the caller already holds the path through `learning_path_get`)."""
+    return Enrollment.objects.filter(continuum=continuum, user_id=path.user_id).select_related("course")
+
+
+def no_learning_paths() -> QuerySet[LearningPath]:
+    """For the API schema generator, which builds querysets without a request."""
+    return LearningPath.objects.none()
+
+
+def has_learning_path(*, continuum: Continuum, user: User) -> bool:
+    """Whether the person has a path of their own (always about the asker)."""
+    return LearningPath.objects.filter(continuum=continuum, user=user).exists()

@@ -1,0 +1,281 @@
+"""The trainee's tracker: one person's whole way to HMIS credentials in one CoC, as stages
+(request → LMS account → courses → sample client → agreement → credentials), with what to do next,
+who holds the current step and the deadline. A read: a fixed number of queries whatever the path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from access_requests.models import HmisAccount, Onboarding, OnboardingStage, RequestedPerson, RequestStatus
+from agencies.models import Continuum
+from hmis_onboarding.models import User
+
+from . import path as lp
+from . import selectors
+from .models import LearningPath, LmsAccount
+
+DONE, CURRENT, UPCOMING, NOT_REQUIRED, BLOCKED = "done", "current", "upcoming", "not_required", "blocked"
+STATUS_LABELS = {
+    DONE: "Done",
+    CURRENT: "Current step",
+    UPCOMING: "Upcoming",
+    NOT_REQUIRED: "Not required",
+    BLOCKED: "Needs attention",
+}
+
+
+ONBOARDING_ORDER = [
+    OnboardingStage.TRAINING,
+    OnboardingStage.SAMPLE_CLIENT,
+    OnboardingStage.AGREEMENT,
+    OnboardingStage.READY,
+    OnboardingStage.CREDENTIALED,
+]
+
+
+@dataclass
+class Stage:
+    key: str
+    title: str
+    status: str
+    detail: str = ""
+    holder: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class CourseRow:
+    step: lp.Step
+    names: dict[str, str]
+
+    @property
+    def requires_names(self) -> list[str]:
+        return [self.names.get(k, k) for k in self.step.requires]
+
+    @property
+    def unlocks_names(self) -> list[str]:
+        return [self.names.get(k, k) for k in self.step.unlocks]
+
+    @property
+    def waiting_for_names(self) -> list[str]:
+        return [self.names.get(k, k) for k in self.step.waiting_for]
+
+
+@dataclass
+class Tracker:
+    stages: list[Stage] = field(default_factory=list)
+    courses: list[CourseRow] = field(default_factory=list)
+    percent: int = 0
+    next_action: str = ""
+    holder: str = ""
+    deadline: dt.date | None = None
+    has_path: bool = False
+    has_request: bool = False
+
+
+def _step_names(catalog: lp.Catalog, result: lp.LearningPathResult) -> dict[str, str]:
+    names = {code: c.name for code, c in catalog.courses.items()}
+    names.update({f"bundle:{code}": b.name for code, b in catalog.bundles.items()})
+    names.update({s.key: s.title for s in result.steps})
+    return names
+
+
+def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = None) -> Tracker:
+    """The signed-in person's own tracker (nobody else's: it is always keyed by `user`)."""
+    now = now or timezone.now()
+    tracker = Tracker()
+    person = (
+        RequestedPerson.objects.filter(continuum=continuum)
+        .filter(Q(user=user) | Q(email__iexact=user.email))
+        .exclude(access_request__status=RequestStatus.DRAFT)
+        .select_related("access_request", "access_request__agency")
+        .order_by("-access_request__submitted_at", "-pk")
+        .first()
+    )
+    path = LearningPath.objects.filter(continuum=continuum, user=user).first()
+    account = LmsAccount.objects.filter(continuum=continuum, user=user).first()
+    credentials = HmisAccount.objects.filter(continuum=continuum, user=user).first()
+    onboarding = (
+        Onboarding.objects.filter(continuum=continuum, user=user)
+        .exclude(stage=OnboardingStage.CLOSED)
+        .order_by("-created_at")
+        .first()
+    )
+    reached = ONBOARDING_ORDER.index(onboarding.stage) if onboarding is not None else -1
+    tracker.has_path = path is not None
+    tracker.has_request = person is not None
+
+    # 1. The access request.
+    if person is not None:
+        req = person.access_request
+        approved = req.status == RequestStatus.APPROVED
+        closed_badly = req.status in (RequestStatus.REJECTED, RequestStatus.WITHDRAWN, RequestStatus.RETURNED)
+        tracker.stages.append(
+            Stage(
+                "request",
+                "Access request",
+                DONE if approved else BLOCKED if closed_badly else CURRENT,
+                f"{req.get_status_display()} ({req.agency.name})",
+                "" if approved else "Your agency's ATA" if closed_badly else f"{req.get_queue_display()}",
+            )
+        )
+    elif path is not None:
+        tracker.stages.append(Stage("request", "Access request", DONE, "Training assigned by the Help Desk."))
+    else:
+        tracker.stages.append(
+            Stage(
+                "request",
+                "Access request",
+                CURRENT,
+                "Your agency's ATA files an access request for you.",
+                "Your agency's ATA",
+            )
+        )
+
+    # 2. The LMS account.
+    if account is None:
+        tracker.stages.append(
+            Stage("lms", "LMS account", UPCOMING, "Created once your access request is approved.")
+        )
+    elif account.status == LmsAccount.Status.LINKED:
+        tracker.stages.append(Stage("lms", "LMS account", DONE, f"Sign in to the LMS as {account.email}."))
+    elif account.status == LmsAccount.Status.FAILED:
+        tracker.stages.append(
+            Stage("lms", "LMS account", BLOCKED, account.last_error or "Could not be linked.", "Help Desk")
+        )
+    else:
+        tracker.stages.append(
+            Stage("lms", "LMS account", CURRENT, f"Being set up for {account.email}.", "Help Desk")
+        )
+
+    # 3. The courses.
+    result: lp.LearningPathResult | None = None
+    if path is not None:
+        catalog = selectors.catalog_snapshot(continuum)
+        result = selectors.learning_path_result(continuum, user, catalog=catalog)
+    if result is not None:
+        names = _step_names(catalog, result)
+        tracker.courses = [CourseRow(step, names) for step in result.steps]
+        tracker.percent = result.percent_complete
+        nxt = result.next_step
+        tracker.stages.append(
+            Stage(
+                "courses",
+                "Training courses",
+                DONE if result.is_complete else CURRENT,
+                f"{result.percent_complete}% complete",
+                "" if result.is_complete else "You",
+            )
+        )
+        policy = selectors.training_policy(continuum)
+        if not result.is_complete:
+            tracker.deadline = lp.add_months(
+                timezone.localtime(path.assigned_at, continuum.tzinfo).date(),
+                policy.training_expires_after_months,
+            )
+        # 4. The sample client (the onboarding record, once it exists, says where the person is).
+        if reached > ONBOARDING_ORDER.index(OnboardingStage.SAMPLE_CLIENT):
+            exempt = onboarding.sample_client_exempt_reason
+            tracker.stages.append(
+                Stage("sample_client", "Sample client assignment", NOT_REQUIRED if exempt else DONE, exempt)
+            )
+        elif reached == ONBOARDING_ORDER.index(OnboardingStage.SAMPLE_CLIENT):
+            tracker.stages.append(
+                Stage(
+                    "sample_client",
+                    "Sample client assignment",
+                    CURRENT,
+                    "Enter the sample client in the HMIS training site; the Help Desk reviews it.",
+                    "You, then the Help Desk",
+                )
+            )
+        elif not result.needs_sample_client:
+            tracker.stages.append(Stage("sample_client", "Sample client assignment", NOT_REQUIRED))
+        elif result.ready_for_sample_client:
+            tracker.stages.append(
+                Stage(
+                    "sample_client",
+                    "Sample client assignment",
+                    CURRENT,
+                    "Enter the sample client in the HMIS training site; the Help Desk reviews it.",
+                    "You",
+                )
+            )
+        elif result.is_complete and result.recency_problems:
+            tracker.stages.append(
+                Stage(
+                    "sample_client",
+                    "Sample client assignment",
+                    BLOCKED,
+                    "Some courses were completed too long ago: "
+                    + ", ".join(s.title for s in result.recency_problems)
+                    + ". Retake them first.",
+                    "You",
+                )
+            )
+        else:
+            tracker.stages.append(Stage("sample_client", "Sample client assignment", UPCOMING))
+        if nxt is not None:
+            tracker.next_action = (
+                f"{'Continue' if nxt.state == lp.StepState.IN_PROGRESS else 'Start'} “{nxt.title}”."
+            )
+            tracker.holder = "You"
+    else:
+        tracker.stages.append(Stage("courses", "Training courses", UPCOMING, "Assigned on approval."))
+        tracker.stages.append(Stage("sample_client", "Sample client assignment", UPCOMING))
+
+    # 5-6. The user agreement and the credentials: recorded when the HMIS account is issued.
+    if credentials is None and reached >= ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT):
+        agreement_signed = reached > ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT)
+        tracker.stages.append(
+            Stage(
+                "agreement",
+                "User agreement",
+                DONE if agreement_signed else CURRENT,
+                "" if agreement_signed else "Read and sign the End User Agreement.",
+                "" if agreement_signed else "You",
+            )
+        )
+        tracker.stages.append(
+            Stage(
+                "credentials",
+                "HMIS credentials",
+                CURRENT if agreement_signed else UPCOMING,
+                "The Help Desk issues your HMIS username." if agreement_signed else "",
+                "Help Desk" if agreement_signed else "",
+            )
+        )
+        if agreement_signed and onboarding.credential_due_on:
+            tracker.deadline = onboarding.credential_due_on
+    elif credentials is not None:
+        tracker.stages.append(Stage("agreement", "User agreement", DONE))
+        tracker.stages.append(
+            Stage(
+                "credentials",
+                "HMIS credentials",
+                DONE if credentials.status == "active" else BLOCKED,
+                f"Username {credentials.hmis_username} ({credentials.get_status_display()})",
+                "" if credentials.status == "active" else "Help Desk",
+            )
+        )
+    else:
+        tracker.stages.append(
+            Stage("agreement", "User agreement", UPCOMING, "Signed before credentials are issued.")
+        )
+        tracker.stages.append(Stage("credentials", "HMIS credentials", UPCOMING))
+
+    if not tracker.next_action:
+        current = next((s for s in tracker.stages if s.status in (CURRENT, BLOCKED)), None)
+        if current is not None:
+            tracker.next_action = current.detail or current.title
+            tracker.holder = current.holder
+        elif credentials is not None:
+            tracker.next_action = "You are done: sign in to the HMIS with your credentials."
+    return tracker

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views, views_sessions
+
+# Mounted under /<continuum_slug>/training/ by hmis_onboarding.urls.
+urlpatterns = [
+    path("catalog/", views.course_catalog, name="training_catalog"),
+    path("lms/", views.lms_settings, name="training_lms_settings"),
+    path("imports/", views.progress_imports, name="training_progress_imports"),
+    path("imports/<int:import_id>/", views.progress_import_detail, name="training_progress_import"),
+    path("sessions/", views_sessions.session_list, name="training_sessions"),
+    path("sessions/schedule/", views_sessions.session_schedule, name="training_session_schedule"),
+    path("sessions/<int:session_id>/", views_sessions.session_roster, name="training_session_roster"),
+    path("acknowledgement/", views_sessions.acknowledgement, name="training_acknowledgement"),
+    path("progress/", views.trainee_progress, name="training_progress"),
+]
