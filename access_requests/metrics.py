@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower, Upper
 
 from hmis_onboarding.metrics import (
     BLUE,
@@ -82,17 +82,24 @@ def onboarding_funnel(scope: MetricScope) -> Chart:
     """People (by e-mail, so someone named on two requests counts once) named on requests → on
     approved requests → holding an active HMIS account.
     (Training and the sample client round add their stages between these when they land.)"""
-    live_account = HmisAccount.objects.filter(
-        continuum=scope.continuum, email__iexact=OuterRef("email"), status=HmisAccountStatus.ACTIVE
+    # Case-insensitive like `email__iexact`, but as one hashed IN (…) rather than a probe of the
+    # accounts per requested person (minutes on a metro CoC: 40k people × 10k accounts).
+    live_accounts = (
+        HmisAccount.objects.filter(continuum=scope.continuum, status=HmisAccountStatus.ACTIVE)
+        .annotate(email_upper=Upper("email"))
+        .values("email_upper")
     )
     approved = Q(access_request__status=RequestStatus.APPROVED)
     totals = (
         RequestedPerson.objects.filter(scoped_requests(scope, "access_request__"))
+        .alias(email_upper=Upper("email"))
         .order_by()
         .aggregate(
             requested=Count(Lower("email"), distinct=True),
             approved=Count(Lower("email"), filter=approved, distinct=True),
-            credentialed=Count(Lower("email"), filter=approved & Exists(live_account), distinct=True),
+            credentialed=Count(
+                Lower("email"), filter=approved & Q(email_upper__in=live_accounts), distinct=True
+            ),
         )
     )
     rows = [

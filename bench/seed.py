@@ -9,6 +9,7 @@ written without reading anything back.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import hashlib
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
@@ -27,6 +29,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from access_requests import configuration, credential_config
+from access_requests.advice import _months_ago
 from access_requests.models import (
     AccessRequest,
     AssignmentStatus,
@@ -383,6 +386,7 @@ class ContinuumSeeder:
         )
         self.now = timezone.now()
         self.password = make_password(PASSWORD)
+        self.joined: dict[int, dt.datetime] = {}
 
     def _timed(self, name: str, fn: Callable[[], int]) -> None:
         started = time.perf_counter()
@@ -463,6 +467,8 @@ class ContinuumSeeder:
         rows = []
         for n, pk in enumerate(pks):
             first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
+            joined = self.now - dt.timedelta(days=self.rng.randint(30, 900))
+            self.joined[pk] = joined
             rows.append(
                 {
                     "id": pk,
@@ -470,7 +476,11 @@ class ContinuumSeeder:
                     "full_name": f"{first} {last}",
                     "password": self.password,
                     "is_active": True,
-                    "date_joined": self.now - dt.timedelta(days=self.rng.randint(1, 900)),
+                    "date_joined": joined,
+                    # a few never signed in (their ATAs get reminded)
+                    "last_login": joined + dt.timedelta(days=self.rng.randint(0, 5))
+                    if self.rng.random() < 0.98
+                    else None,
                 }
             )
         return rows
@@ -502,11 +512,21 @@ class ContinuumSeeder:
         count += write(
             Membership,
             (
-                {"id": m, "continuum_id": self.continuum.pk, "user_id": u, "agency_id": None, "role": r}
+                {
+                    "id": m,
+                    "continuum_id": self.continuum.pk,
+                    "user_id": u,
+                    "agency_id": None,
+                    "role": r,
+                    "created_at": self.joined[u],
+                }
                 for m, u, r in zip(mpks, pks, roles, strict=True)
             ),
             self.now,
         )
+        # CoC staff must use two-factor authentication: they have an authenticator
+        for pk in pks:
+            TOTP.activate(User(pk=pk), base64.b32encode(hashlib.sha1(str(pk).encode()).digest()).decode())
         return count
 
     def _agencies(self) -> int:
@@ -612,7 +632,14 @@ class ContinuumSeeder:
         count += write(
             Membership,
             (
-                {"id": m, "continuum_id": c.pk, "user_id": u, "agency_id": a, "role": r}
+                {
+                    "id": m,
+                    "continuum_id": c.pk,
+                    "user_id": u,
+                    "agency_id": a,
+                    "role": r,
+                    "created_at": self.joined[u],
+                }
                 for m, (u, a, r) in zip(mpks, memberships, strict=True)
             ),
             self.now,
@@ -622,6 +649,8 @@ class ContinuumSeeder:
     def _agreements(self) -> int:
         c, rng, today = self.continuum, self.rng, self.today
         admin = self.staff[Role.COC_ADMIN][0]
+        warn_days = c.agreement_warning_days
+        self.lapsed_agencies: set[int] = set()
         rows = []
         pks = iter(self.ids.take(Agreement, len(self.agency_ids) * len(self.agreement_types)))
         for agency_id in self.agency_ids:
@@ -629,10 +658,22 @@ class ContinuumSeeder:
                 months = agreement_type.renewal_months or 12
                 roll = rng.random()
                 status = AgreementStatus.EXECUTED
+                warned_at = None
+                # The state last night's sweeps left: lapsed agreements are recorded as expired (and
+                # their agencies' accounts suspended) and those inside the warning window were
+                # warned, except what the calendar moved over since (tonight's work).
                 if roll < 0.03:  # expiring within the warning window
-                    executed_on = _add_months(today + dt.timedelta(days=rng.randint(1, 25)), -months)
-                elif roll < 0.05:  # lapsed since the last sweep
-                    executed_on = _add_months(today - dt.timedelta(days=rng.randint(1, 3)), -months)
+                    days_left = rng.randint(1, warn_days)
+                    executed_on = _add_months(today + dt.timedelta(days=days_left), -months)
+                    if days_left < warn_days:
+                        warned_at = self.now - dt.timedelta(days=warn_days - days_left)
+                elif roll < 0.05:  # lapsed: yesterday (tonight's work) or before
+                    ago = 1 if roll < 0.033 else rng.randint(2, 90)
+                    executed_on = _add_months(today - dt.timedelta(days=ago), -months)
+                    warned_at = self.now - dt.timedelta(days=warn_days + ago)
+                    if ago > 1:
+                        status = AgreementStatus.EXPIRED
+                        self.lapsed_agencies.add(agency_id)
                 elif roll < 0.06:
                     executed_on = None
                     status = AgreementStatus.AWAITING_COUNTERSIGNATURE
@@ -666,6 +707,7 @@ class ContinuumSeeder:
                         else None,
                         "executed_on": executed_on,
                         "expires_on": _add_months(executed_on, months) if executed_on else None,
+                        "expiry_warning_at": warned_at,
                     }
                 )
         return write(Agreement, rows, self.now)
@@ -688,7 +730,11 @@ class ContinuumSeeder:
             agency_id = rng.choice(hrs_agencies) if code == "hrs-1474" else rng.choice(self.agency_ids)
             is_open = rng.random() < OPEN_SHARE
             status = _weighted(rng, OPEN_STATUS_MIX if is_open else CLOSED_STATUS_MIX)
-            age = dt.timedelta(days=rng.uniform(0, 12) if is_open else rng.uniform(3, 730))
+            # a queue that is worked: most open requests are inside their SLA, a few are overdue
+            if is_open:
+                age = dt.timedelta(days=rng.uniform(0, 6.5) if rng.random() < 0.92 else rng.uniform(7.5, 20))
+            else:
+                age = dt.timedelta(days=rng.uniform(3, 730))
             submitted_at = None if status == RequestStatus.DRAFT else now - age
             created_at = (submitted_at or now - age) - dt.timedelta(hours=rng.randint(1, 48))
             reviewers = ce if rtype.queue == Queue.CE_TEAM else helpdesk
@@ -778,6 +824,9 @@ class ContinuumSeeder:
         rows, accounts, assignments = [], [], []
         pks = self.ids.take(Onboarding, len(self.approved))
         has_account: set[int] = set()
+        window = configuration.policy_for(c).inactivity_window_months
+        cutoff = _months_ago(self.today, window)
+        warn_from = cutoff + dt.timedelta(days=credential_config.policy_for(c).inactivity_warning_days)
         seats = 8
         self.approved.sort(key=lambda a: a["decided_at"])
         for pk, a in zip(pks, self.approved, strict=True):
@@ -819,10 +868,19 @@ class ContinuumSeeder:
             if stage == OnboardingStage.CREDENTIALED and a["user"] not in has_account:
                 has_account.add(a["user"])
                 roll = rng.random()
-                # most people work in the HMIS every week; some drift towards the inactivity window
+                # most people work in the HMIS every week; a tail drifts past the inactivity window.
+                # Past nights' sweeps warned and suspended that tail; tonight's sweep finds the
+                # accounts that crossed a line since.
                 last = now.date() - dt.timedelta(
-                    days=rng.randint(0, 30) if roll < 0.9 else rng.randint(150, 200)
+                    days=rng.randint(0, 30) if roll < 0.9 else rng.randint(31, 400)
                 )
+                status, reason, warned = HmisAccountStatus.ACTIVE, "", None
+                if last < cutoff - dt.timedelta(days=1):
+                    status, reason = HmisAccountStatus.SUSPENDED, "inactive"
+                elif last < warn_from - dt.timedelta(days=1):
+                    warned = self.today - (warn_from - last)
+                if a["agency"] in self.lapsed_agencies:
+                    status, reason = HmisAccountStatus.SUSPENDED, "agreement_lapsed"
                 accounts.append(
                     {
                         "continuum_id": c.pk,
@@ -833,7 +891,10 @@ class ContinuumSeeder:
                         "hmis_username": f"u{a['user']}",
                         "hmis_role": "Read only" if a["read_only"] else "Case Manager",
                         "project_types": a["hud"],
-                        "status": HmisAccountStatus.SUSPENDED if roll > 0.985 else HmisAccountStatus.ACTIVE,
+                        "status": status,
+                        "status_reason": reason,
+                        "status_changed_at": now if reason else None,
+                        "inactivity_warned_on": warned,
                         "issued_at": a["decided_at"] + dt.timedelta(days=20),
                         "issued_by_id": self.staff[Role.HELP_DESK][0],
                         "onboarding_id": pk,

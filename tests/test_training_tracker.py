@@ -261,3 +261,16 @@ def test_it_follows_the_onboarding_record_to_the_agreement_and_credentials(clien
     page = client.get(url("my_onboarding", chicago)).content.decode()
     assert 'data-stage="agreement" data-status="done"' in page
     assert 'data-stage="credentials" data-status="current"' in page
+
+
+def test_it_renders_the_tracker_within_fifteen_queries(client, chicago):
+    """The scale benchmark's budget (README, Performance): the path, the policy and the catalog are
+    each read once."""
+    person = trainee(chicago, "budget@agency.org", projects=(1, 2, 3, 4, 6, 13))
+    record(chicago, person, "intro-to-hmis", 100)
+    client.force_login(person)
+    client.get(url("my_onboarding", chicago))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url("my_onboarding", chicago))
+    assert page.status_code == 200 and "Introduction to HMIS" in page.content.decode()
+    assert len(queries) <= 15, [q["sql"][:80] for q in queries]
