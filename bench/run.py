@@ -8,8 +8,9 @@ directory). The bench databases are created, migrated and seeded when missing:
   DATABASE_URL (default postgres://postgres@127.0.0.1:5432/hmis_bench)  seed_scale --scale S   ("10×")
   the same name + "_small"                                              seed_scale --scale S/10 ("1×")
 
-Environment: BENCH_SCALE (default 1), BENCH_REQUESTS (sequential requests per page, default 30),
-BENCH_CLIENTS (concurrent clients, default 4), BENCH_WORKERS (gunicorn workers, default 2).
+Environment: BENCH_SCALE (default 1), BENCH_REQUESTS (sequential requests per page, and the total
+under concurrency, default 24), BENCH_CLIENTS (concurrent clients, default 4), BENCH_WORKERS
+(gunicorn workers, default 2).
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def measure(server: Server, path: str, session: str, requests: int, clients: int
         _, headers = server.get(path, session)
         times.append(float(headers["x-bench-ms"]))
         queries.append(int(headers["x-bench-queries"]))
-    per_client = max(1, requests // clients) * 2
+    per_client = max(1, requests // clients)
     errors = []
 
     def client() -> None:
@@ -294,6 +295,8 @@ def table(summary: dict) -> str:
 
 
 def main() -> None:
+    # SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so gunicorn and the worker are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit(
@@ -301,7 +304,7 @@ def main() -> None:
         )
     small_url = url.rstrip("/") + "_small"
     scale = float(os.environ.get("BENCH_SCALE", "1"))
-    requests = int(os.environ.get("BENCH_REQUESTS", "30"))
+    requests = int(os.environ.get("BENCH_REQUESTS", "24"))
     clients = int(os.environ.get("BENCH_CLIENTS", "4"))
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
     started = time.perf_counter()
