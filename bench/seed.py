@@ -334,6 +334,7 @@ OPEN_STATUS_MIX = (
 # Requests still in a queue: ~55 arrive a day (40k over two years) and wait a few days, so a few
 # hundred are open at any time.
 OPEN_SHARE = 0.01
+MIN_OPEN = 10  # so that even a tiny --scale has a queue to show
 AUDIT_ACTIONS = (
     ("access_requests", "accessrequest", "access_request.submitted"),
     ("access_requests", "accessrequest", "access_request.claimed"),
@@ -730,7 +731,7 @@ class ContinuumSeeder:
                 code = "new-users"
             rtype = types[code]
             agency_id = rng.choice(hrs_agencies) if code == "hrs-1474" else rng.choice(self.agency_ids)
-            is_open = rng.random() < OPEN_SHARE
+            is_open = rng.random() < OPEN_SHARE or n < MIN_OPEN
             status = _weighted(rng, OPEN_STATUS_MIX if is_open else CLOSED_STATUS_MIX)
             # a queue that is worked: most open requests are inside their SLA, a few are overdue
             if is_open:
