@@ -219,6 +219,24 @@ def _api_token_kwargs(tenant) -> dict:
     return {"token_id": token.pk}
 
 
+def _course_kwargs(tenant) -> dict:
+    from training.models import Course
+
+    course, _ = Course.objects.get_or_create(
+        continuum=tenant.continuum, code="route-walk", defaults={"name": "Route walk course"}
+    )
+    return {"course_id": course.pk}
+
+
+def _bundle_kwargs(tenant) -> dict:
+    from training.models import CourseBundle
+
+    bundle, _ = CourseBundle.objects.get_or_create(
+        continuum=tenant.continuum, code="route-walk", defaults={"name": "Route walk bundle"}
+    )
+    return {"bundle_id": bundle.pk}
+
+
 def _plan_kwargs(tenant) -> dict:
     from rollout.models import RolloutObligation, RolloutPhase, RolloutPlan
 
@@ -430,6 +448,12 @@ ROUTES: dict[str, Rule] = {
     # Training (issue 5): the catalog is readable by every member; imports are the Help Desk's.
     "training_catalog": Rule("tenant"),
     "training_lms_settings": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    # Catalog configuration (issue 8): CoC administrators only.
+    "training_course_new": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "training_course_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_course_kwargs),
+    "training_bundles": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "training_bundle_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_bundle_kwargs),
+    "training_policy": Rule("tenant", C.CONFIGURE_CONTINUUM),
     "training_progress_imports": Rule("tenant", C.MANAGE_TRAINING),
     "training_progress_import": Rule("tenant", C.MANAGE_TRAINING, kwargs=_progress_import_kwargs),
     "training_sessions": Rule("tenant"),
