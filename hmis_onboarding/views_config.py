@@ -10,15 +10,22 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from . import selectors
-from .config_history import area_of, config_areas, diff
+from .config_history import area_of, config_areas, diff, display
 from .decorators import tenant_view
 from .permissions import Capability
 from .tenancy import record_refusal
 
+# Namespaces that only say which app wrote the event ("training.course_changed" → "Course changed").
+_APP_PREFIXES = ("training.", "rollout.", "continuum.")
+
 
 def _what(action: str) -> str:
-    """ "rollout.phase_changed" → "Phase changed"."""
-    return action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+    """ "request_policy.changed" → "Request policy changed", "rollout.phase_changed" → "Phase changed"."""
+    for prefix in _APP_PREFIXES:
+        if action.startswith(prefix):
+            action = action[len(prefix) :]
+            break
+    return action.replace(".", " ").replace("_", " ").capitalize()
 
 
 @tenant_view()
@@ -45,7 +52,7 @@ def configuration_history(request: HttpRequest) -> HttpResponse:
                 "area": found.label if found else "",
                 "what": _what(event.action),
                 "changes": diff(event.before or {}, event.after or {}),
-                "metadata": event.metadata,
+                "metadata": [(key, display(value)) for key, value in (event.metadata or {}).items()],
                 "edit_url": reverse(found.url_name, args=[continuum.slug])
                 if found and found.url_name and can_configure
                 else "",

@@ -199,7 +199,13 @@ def training_policy(request: HttpRequest) -> HttpResponse:
     policy = selectors.training_policy(continuum)
     form = TrainingPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        changes = {k: form.cleaned_data[k] for k in form.changed_data}
+        # The ModelForm has copied the values onto `policy`: compare with the stored policy instead.
+        stored = selectors.training_policy(continuum)
+        changes = {
+            name: form.cleaned_data[name]
+            for name in configuration.POLICY_FIELDS
+            if form.cleaned_data[name] != getattr(stored, name)
+        }
         try:
             configuration.training_policy_update(continuum=continuum, actor=user, **changes)
         except ValidationError as error:
