@@ -64,12 +64,20 @@ class FieldChange:
         return isinstance(self.before, list) or isinstance(self.after, list)
 
     @property
+    def label(self) -> str:
+        return self.field.replace("_", " ").capitalize()
+
+    @property
     def before_text(self) -> str:
         return display(self.before)
 
     @property
     def after_text(self) -> str:
         return display(self.after)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def display(value: Any) -> str:
@@ -91,7 +99,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
     out: list[FieldChange] = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or (_empty(old) and _empty(new)):
             continue
         added: tuple[Any, ...] = ()
         removed: tuple[Any, ...] = ()
