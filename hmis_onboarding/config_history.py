@@ -13,8 +13,13 @@ next request, so a change takes effect without a restart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+# restorer(continuum=…, actor=…, values=…) sets simple settings back to `values` through the
+# area's own service (validated and audited like any other change).
+Restorer = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -24,14 +29,29 @@ class ConfigArea:
     actions: tuple[str, ...]
     # The page where this area is edited (a URL name taking the continuum slug), or "".
     url_name: str = ""
+    # Actions whose `before` can be put back in one step (simple settings only).
+    restorers: Mapping[str, Restorer] = field(default_factory=dict)
 
 
 _AREAS: dict[str, ConfigArea] = {}
 
 
-def register_config_actions(key: str, label: str, actions: list[str], url_name: str = "") -> None:
+def register_config_actions(
+    key: str,
+    label: str,
+    actions: list[str],
+    url_name: str = "",
+    restorers: Mapping[str, Restorer] | None = None,
+) -> None:
     """Declare audit actions that record configuration changes of one area (idempotent)."""
-    _AREAS[key] = ConfigArea(key=key, label=label, actions=tuple(actions), url_name=url_name)
+    _AREAS[key] = ConfigArea(
+        key=key, label=label, actions=tuple(actions), url_name=url_name, restorers=dict(restorers or {})
+    )
+
+
+def restorer_for(action: str) -> Restorer | None:
+    area = area_of(action)
+    return area.restorers.get(action) if area else None
 
 
 def config_areas() -> list[ConfigArea]:

@@ -3,13 +3,15 @@ difference it made (read from the audit trail; see hmis_onboarding.config_histor
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from . import selectors
+from . import selectors, services
 from .config_history import area_of, config_areas, diff, display
 from .decorators import tenant_view
 from .permissions import Capability
@@ -53,6 +55,9 @@ def configuration_history(request: HttpRequest) -> HttpResponse:
                 "what": _what(event.action),
                 "changes": diff(event.before or {}, event.after or {}),
                 "metadata": [(key, display(value)) for key, value in (event.metadata or {}).items()],
+                "restorable": can_configure and bool(event.before) and event.action in found.restorers
+                if found
+                else False,
                 "edit_url": reverse(found.url_name, args=[continuum.slug])
                 if found and found.url_name and can_configure
                 else "",
@@ -63,3 +68,19 @@ def configuration_history(request: HttpRequest) -> HttpResponse:
         "configuration/history.html",
         {"page": page, "rows": rows, "areas": areas, "area": area},
     )
+
+
+@require_POST
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def configuration_restore(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Set simple settings back to their values before one change (a new, audited change)."""
+    try:
+        fields = services.configuration_restore(
+            continuum=request.continuum, actor=request.user, event_id=event_id
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, f"Restored: {', '.join(f.replace('_', ' ') for f in fields)}.")
+    return redirect("configuration_history", continuum_slug=request.continuum.slug)

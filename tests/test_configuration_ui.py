@@ -454,3 +454,30 @@ def test_it_diffs_snapshots_field_by_field():
         ("is_active", "", "Yes"),
         ("name", "", "Go-live"),
     ]
+
+
+def test_it_restores_a_simple_setting_as_a_new_version(chicago, client):
+    continuum, admin = chicago.continuum, chicago["coc_admin"]
+    sla = access_configuration.policy_for(continuum).sla_business_days
+    access_configuration.request_policy_update(continuum=continuum, actor=admin, sla_business_days=sla + 4)
+    change = AuditEvent.objects.filter(action="request_policy.changed").latest("id")
+    client.force_login(chicago["auditor"])  # reads the history, restores nothing
+    assert client.post(url(chicago, f"configuration/history/{change.pk}/restore/")).status_code == 403
+    client.force_login(admin)
+    assert (
+        "Restore the values before this change"
+        in client.get(url(chicago, "configuration/history/")).content.decode()
+    )
+    response = client.post(url(chicago, f"configuration/history/{change.pk}/restore/"), follow=True)
+    body = response.content.decode()
+    assert "Restored: sla business days." in body
+    assert access_configuration.policy_for(continuum).sla_business_days == sla
+    restore = AuditEvent.objects.filter(action="request_policy.changed").latest("id")
+    assert restore.pk != change.pk
+    assert (restore.before["sla_business_days"], restore.after["sla_business_days"]) == (sla + 4, sla)
+    # A change that is not a simple setting (a new plan) has nothing to restore in one step.
+    plan = rollout_services.rollout_plan_save(continuum=continuum, actor=admin, name="Go-live")
+    created = AuditEvent.objects.filter(action="rollout.plan_created").latest("id")
+    response = client.post(url(chicago, f"configuration/history/{created.pk}/restore/"), follow=True)
+    assert "cannot be restored in one step" in response.content.decode()
+    assert RolloutPlan.objects.filter(pk=plan.pk).exists()

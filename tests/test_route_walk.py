@@ -438,6 +438,12 @@ ROUTES: dict[str, Rule] = {
     "rollout_phase_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
     "rollout_obligation_new": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
     "rollout_obligation_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "configuration_restore": Rule(
+        "tenant",
+        C.CONFIGURE_CONTINUUM,
+        method="POST",
+        kwargs=lambda t: {"event_id": _audit_event_kwargs(t)["pk"]},
+    ),
     # Configuration history (issue 8): administrators, and those who read the audit trail.
     "configuration_history": Rule(
         "tenant",
