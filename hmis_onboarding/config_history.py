@@ -85,7 +85,8 @@ class FieldChange:
 
     @property
     def label(self) -> str:
-        return self.field.replace("_", " ").capitalize()
+        words = self.field.replace("_", " ").capitalize().split()
+        return " ".join(_ACRONYMS.get(w.lower(), w) for w in words)
 
     @property
     def before_text(self) -> str:
@@ -94,6 +95,9 @@ class FieldChange:
     @property
     def after_text(self) -> str:
         return display(self.after)
+
+
+_ACRONYMS = {"hmis": "HMIS", "lms": "LMS", "sla": "SLA", "ces": "CES", "hud": "HUD", "api": "API"}
 
 
 def _empty(value: Any) -> bool:
