@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from agencies.models import Membership
+from agencies.models import Continuum, Membership
 from hmis_onboarding.audit import audit_record, snapshot
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability, Role
@@ -124,6 +124,8 @@ def rollout_plan_save(
         if not fields["name"]:
             raise ValidationError({"name": "Give the plan a name."})
     with transaction.atomic():
+        # One plan change at a time per CoC, so two administrators cannot both create the same name.
+        Continuum.objects.select_for_update().get(pk=continuum.pk)
         if plan is None:
             locked = RolloutPlan(continuum=continuum)
             before: dict[str, Any] = {}
@@ -139,7 +141,7 @@ def rollout_plan_save(
         )
         if clash.exists():
             raise ValidationError({"name": f"A plan named “{locked.name}” already exists."})
-        locked.full_clean(exclude=["continuum"])
+        locked.full_clean()
         after = snapshot(locked, list(fields))
         if plan is not None and before == after:
             return locked

@@ -481,3 +481,24 @@ def test_it_restores_a_simple_setting_as_a_new_version(chicago, client):
     response = client.post(url(chicago, f"configuration/history/{created.pk}/restore/"), follow=True)
     assert "cannot be restored in one step" in response.content.decode()
     assert RolloutPlan.objects.filter(pk=plan.pk).exists()
+
+
+def test_it_refuses_a_second_course_with_the_same_lms_id_on_the_form(chicago, client):
+    intro = course(chicago, "intro-to-hmis")
+    assert intro.lms_course_id
+    client.force_login(chicago["coc_admin"])
+    response = client.post(
+        url(chicago, "training/catalog/courses/new/"),
+        {
+            "code": "intro-copy",
+            "name": "Intro copy",
+            "kind": "self_paced",
+            "category": "foundation",
+            "applies_to": "everyone",
+            "position": 1,
+            "lms_course_id": intro.lms_course_id,
+        },
+    )
+    assert response.status_code == 400
+    assert "“Introduction to HMIS” already uses this LMS course id." in response.content.decode()
+    assert not Course.objects.filter(code="intro-copy").exists()

@@ -123,7 +123,15 @@ def course_save(
             before = snapshot(locked, list(fields))
         for name, value in fields.items():
             setattr(locked, name, value)
-        locked.full_clean(exclude=["continuum"])
+        if locked.lms_course_id:
+            twin = (
+                Course.objects.filter(continuum=continuum, lms_course_id=locked.lms_course_id)
+                .exclude(pk=locked.pk)
+                .first()
+            )
+            if twin is not None:
+                raise ValidationError({"lms_course_id": f"“{twin.name}” already uses this LMS course id."})
+        locked.full_clean()
         _check_links(continuum, locked)
         after = snapshot(locked, list(fields))
         if course is not None and before == after:
@@ -216,7 +224,7 @@ def bundle_save(
             before = snapshot(locked, list(fields))
         for name, value in fields.items():
             setattr(locked, name, value)
-        locked.full_clean(exclude=["continuum"])
+        locked.full_clean()
         after = snapshot(locked, list(fields))
         if bundle is not None and before == after:
             return locked
