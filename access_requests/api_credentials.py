@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -148,6 +148,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
         assignment = self.get_object()
+        if assignment.user_id != request.user.pk:
+            # Before reading the body: a lead or staff member gets the refusal, not a form error.
+            raise PermissionDenied("People submit their own sample client.")
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rnd = _service(
