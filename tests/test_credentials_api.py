@@ -482,3 +482,49 @@ def test_it_keeps_list_query_counts_constant_as_rows_grow(client, coc, path, rol
     # More rows (for licenses: more holders of the agency's licenses), the same number of queries.
     assert sum(len(r.get("holders", [r])) for r in second) > sum(len(r.get("holders", [r])) for r in first)
     assert len(large) == len(small), (len(small), len(large))
+
+
+def test_it_schedules_a_walk_through_and_sends_back_to_a_course_by_api(client, coc):
+    rnd = open_round(coc)
+    client.force_login(coc["help_desk"])
+    response = client.post(
+        api(coc, f"sample-client-rounds/{rnd.pk}/review/"),
+        {
+            "outcome": "walkthrough",
+            "walkthrough_at": "2026-12-01T15:00:00-06:00",
+            "walkthrough_link": "https://meet.example.org/abc",
+            "walkthrough_with": "Pat Help",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["walkthrough_with"] == "Pat Help"
+    assignment = client.get(api(coc, f"sample-client-assignments/{rnd.assignment_id}/")).json()
+    assert assignment["failed_rounds"] == 1 and assignment["status"] == AssignmentStatus.OPEN
+    client.force_login(coc["agency_user"])
+    second = client.post(
+        api(coc, f"sample-client-assignments/{rnd.assignment_id}/submit/"), {"client_reference": "SC-2"}
+    ).json()
+    client.force_login(coc["help_desk"])
+    redo = client.post(
+        api(coc, f"sample-client-rounds/{second['id']}/review/"),
+        {"outcome": "redo_course", "feedback": "Retake the intake module.", "redo_course": "Intake module"},
+        content_type="application/json",
+    )
+    assert redo.status_code == 200
+    onboarding = client.get(api(coc, f"onboardings/{rnd.assignment.onboarding_id}/")).json()
+    assert onboarding["stage"] == OnboardingStage.TRAINING and onboarding["training_confirmed_at"] is None
+
+
+def test_it_answers_404_to_ids_that_are_not_there_or_not_numbers(client, coc):
+    client.force_login(coc["help_desk"])
+    for resource in (
+        "people",
+        "onboardings",
+        "sample-client-assignments",
+        "sample-client-rounds",
+        "hmis-accounts",
+    ):
+        for pk in ("999999", "99999999999999999999", "abc"):
+            response = client.get(api(coc, f"{resource}/{pk}/"))
+            assert response.status_code == 404 and response.json()["code"] == "not_found", (resource, pk)
