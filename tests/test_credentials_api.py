@@ -528,3 +528,85 @@ def test_it_answers_404_to_ids_that_are_not_there_or_not_numbers(client, coc):
         for pk in ("999999", "99999999999999999999", "abc"):
             response = client.get(api(coc, f"{resource}/{pk}/"))
             assert response.status_code == 404 and response.json()["code"] == "not_found", (resource, pk)
+
+
+# --- Concurrency (PostgreSQL) -------------------------------------------------------------------------
+
+RACES = 10
+RACERS = 4
+
+
+def _race(calls) -> list[int]:
+    """Run the calls at the same moment, each in its own thread and connection; their statuses."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    statuses: list[int] = []
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            statuses.append(call())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(statuses)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_409_to_the_reviewers_and_issuers_who_lose_a_race(tenants):
+    from django.test import Client
+
+    coc = tenants[0]
+    setup_coc(coc)
+    _, key = api_token_create(continuum=coc.continuum, actor=coc["coc_admin"], name="Race", role="help_desk")
+    Agency.objects.filter(pk=coc.agency.pk).update(license_pool_size=10_000)
+    project = a_project(coc)
+
+    def post(path, body):
+        return lambda: (
+            Client().post(api(coc, path), body, content_type="application/json", **bearer(key)).status_code
+        )
+
+    for number in range(RACES):
+        rnd = open_round(coc, onboarding_for(coc, name=(f"R{number}", "Race")))
+        outcomes = ["pass", "corrections", "walkthrough", "redo_course"]
+        bodies = [
+            {
+                "outcome": outcome,
+                "feedback": "Fix it.",
+                "walkthrough_at": "2026-12-01T15:00:00Z",
+                "walkthrough_link": "https://meet.example.org/x",
+                "walkthrough_with": "Pat",
+                "redo_course": "Intake",
+            }
+            for outcome in outcomes[:RACERS]
+        ]
+        statuses = _race([post(f"sample-client-rounds/{rnd.pk}/review/", body) for body in bodies])
+        assert statuses == [200] + [409] * (RACERS - 1), statuses
+        assert SampleClientRound.objects.filter(pk=rnd.pk, reviewed_at__isnull=False).count() == 1
+
+        # The same person's credential, asked for by several Help Desk tools at once: one account.
+        ready = onboarding_for(coc, name=(f"I{number}", "Race"), stage=OnboardingStage.READY)
+        statuses = _race(
+            [
+                post(
+                    "hmis-accounts/",
+                    {
+                        "onboarding": ready.pk,
+                        "hmis_username": f"race{number}-{i}",
+                        "hmis_role": "Intake",
+                        "projects": [project.pk],
+                    },
+                )
+                for i in range(RACERS)
+            ]
+        )
+        assert statuses == [201] + [409] * (RACERS - 1), statuses
+        assert HmisAccount.objects.filter(onboarding=ready).count() == 1
