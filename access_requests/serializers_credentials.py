@@ -34,7 +34,7 @@ class HmisAccountSerializer(serializers.ModelSerializer):
     agency_name = serializers.CharField(source="agency.name", read_only=True)
     person = serializers.IntegerField(source="user_id", read_only=True, allow_null=True)
     projects = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    issued_by = serializers.CharField(source="issued_by.email", default=None, read_only=True)
+    issued_by = serializers.CharField(source="issued_by.email", default=None, allow_null=True, read_only=True)
     holds_license = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -117,7 +117,7 @@ class OnboardingSerializer(serializers.ModelSerializer):
     project_type_labels = serializers.SerializerMethodField()
     sample_client_exempt = serializers.SerializerMethodField()
     training_confirmed_by = serializers.CharField(
-        source="training_confirmed_by.email", default=None, read_only=True
+        source="training_confirmed_by.email", default=None, allow_null=True, read_only=True
     )
     sample_client_expires_at = serializers.SerializerMethodField(
         help_text="When the open sample client assignment runs out (null when none is open)."
@@ -180,7 +180,9 @@ class RoundSerializer(serializers.ModelSerializer):
     assignment = serializers.IntegerField(source="assignment_id", read_only=True)
     agency = serializers.IntegerField(source="assignment.agency_id", read_only=True)
     full_name = serializers.CharField(source="assignment.onboarding.person.full_name", read_only=True)
-    reviewed_by = serializers.CharField(source="reviewed_by.email", default=None, read_only=True)
+    reviewed_by = serializers.CharField(
+        source="reviewed_by.email", default=None, allow_null=True, read_only=True
+    )
     element_reviews = ElementReviewSerializer(many=True, read_only=True)
 
     class Meta:
@@ -316,7 +318,7 @@ class ReviewSerializer(serializers.Serializer):
 
 class MembershipBriefSerializer(serializers.ModelSerializer):
     agency = serializers.IntegerField(source="agency_id", read_only=True, allow_null=True)
-    agency_name = serializers.CharField(source="agency.name", default=None, read_only=True)
+    agency_name = serializers.CharField(source="agency.name", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Membership
