@@ -429,6 +429,7 @@ def ce_approval(request: HttpRequest, onboarding_id: int) -> HttpResponse:
     continuum = request.continuum
     ob = selectors.onboarding_for_ce(continuum=continuum, user=request.user, onboarding_id=onboarding_id)
     form = CeDeclineForm(request.POST if request.POST.get("decision") == "decline" else None)
+    errors: list[str] = []
     status = 200
     if request.method == "POST":
         decision = request.POST.get("decision")
@@ -447,11 +448,14 @@ def ce_approval(request: HttpRequest, onboarding_id: int) -> HttpResponse:
                     )
                     return redirect("ce_approvals", continuum.slug)
             else:
-                form.add_error(None, "Choose to approve or decline.")
+                errors.append("Choose to approve or decline.")
         except ValidationError as error:
-            _errors(form, error)
+            if form.is_bound:
+                _errors(form, error)
+            else:
+                errors.extend(error.messages)
         except (RequestConflict, PermissionDenied) as error:
-            form.add_error(None, str(error))
+            errors.append(str(error))
         status = 400
     signatures = list(ob.signatures.all())
     return render(
@@ -464,6 +468,7 @@ def ce_approval(request: HttpRequest, onboarding_id: int) -> HttpResponse:
             "problem": hrs.ce_decision_problem(ob),
             "pending": ob.ce_decision == CeDecision.PENDING,
             "form": form,
+            "errors": errors,
         },
         status=status,
     )
