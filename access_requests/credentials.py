@@ -435,8 +435,8 @@ def hmis_account_issue(
             if ob.is_hrs and ob.ce_decision != CeDecision.APPROVED:
                 raise RequestConflict(
                     f"{ob.person.full_name} needs Coordinated Entry access as a Housing Resource Specialist: "
-                    "the Coordinated Entry team must approve them before credentials are issued "
-                    f"({ob.get_ce_decision_display().lower()})."
+                    "the Coordinated Entry team must approve them before credentials are issued, and "
+                    "has not approved them yet."
                 )
             email = ob.user.email.lower()
             existing = (
