@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agencies.participation import agency_is_hrs_host
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability, Role
 from hmis_onboarding.tenancy import access_for
@@ -39,6 +40,19 @@ def ce_decision_problem(onboarding: Onboarding) -> str:
     return ""
 
 
+def ce_approval_problem(onboarding: Onboarding) -> str:
+    """Why the CE team cannot approve this person now (declining may still be possible), or ""."""
+    problem = ce_decision_problem(onboarding)
+    if problem:
+        return problem
+    if not agency_is_hrs_host(onboarding.agency):
+        return (
+            f"{onboarding.agency.name} is not an approved Housing Resource Specialist host at present "
+            "(its approval was revoked or its agreement is not current): decline, or approve the host first."
+        )
+    return ""
+
+
 def _guard(onboarding: Onboarding, actor: User) -> None:
     if not access_for(onboarding.continuum, actor).can(Capability.REVIEW_CE_REQUESTS):
         raise PermissionDenied("Only the Coordinated Entry team approves Housing Resource Specialists.")
@@ -52,7 +66,7 @@ def hrs_ce_approve(*, onboarding: Onboarding, actor: User) -> Onboarding:
     _guard(onboarding, actor)
     with transaction.atomic():
         ob = _locked_onboarding(onboarding)
-        problem = ce_decision_problem(ob)
+        problem = ce_approval_problem(ob)
         if problem:
             raise RequestConflict(problem)
         now = timezone.now()

@@ -466,6 +466,7 @@ def ce_approval(request: HttpRequest, onboarding_id: int) -> HttpResponse:
             "hrs_signature": next((s for s in signatures if s.version.kind == AgreementKind.HRS), None),
             "eua_signature": next((s for s in signatures if s.version.kind == AgreementKind.END_USER), None),
             "problem": hrs.ce_decision_problem(ob),
+            "approval_problem": hrs.ce_approval_problem(ob),
             "pending": ob.ce_decision == CeDecision.PENDING,
             "form": form,
             "errors": errors,

@@ -96,3 +96,22 @@ def onboarding_for(
 
 def ready_onboarding(tenant, **kw) -> Onboarding:
     return onboarding_for(tenant, stage=OnboardingStage.READY, **kw)
+
+
+def approve_host(tenant, agency=None):
+    """Make the agency an approved Housing Resource Specialist host (seed 000): a direct-services
+    provider, CoC member entering HMIS data, approved by the CE team."""
+    agency = agency or tenant.agency
+    agency.direct_services_provider = agency.coc_member = agency.hmis_participating = True
+    agency.save(update_fields=["direct_services_provider", "coc_member", "hmis_participating"])
+    from django.utils import timezone
+
+    from agencies.models import HrsHost
+
+    return HrsHost.objects.create(
+        continuum=tenant.continuum,
+        agency=agency,
+        status="approved",
+        approved_by=tenant["ce_team"],
+        approved_at=timezone.now(),
+    )

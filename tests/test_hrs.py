@@ -21,7 +21,7 @@ from access_requests.models import (
 )
 from hmis_onboarding.models import AuditEvent, Notification
 
-from .credential_helpers import a_project, onboarding_for, setup_coc
+from .credential_helpers import a_project, approve_host, onboarding_for, setup_coc
 from .factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,7 @@ def coc(tenant_a):
     tenant_a.continuum.ce_team_email = "ces@example.org"
     tenant_a.continuum.help_desk_email = "helpdesk@example.org"
     tenant_a.continuum.save()
+    approve_host(tenant_a)
     return tenant_a
 
 
@@ -197,6 +198,22 @@ def test_it_refuses_a_decision_before_the_hrs_agreement_and_a_second_decision(co
     regular = onboarding_for(coc, stage=OnboardingStage.READY, name=("Ben", "Ito"))
     with pytest.raises(services.RequestConflict, match="not requested as a Housing Resource Specialist"):
         hrs.hrs_ce_approve(onboarding=regular, actor=coc["ce_team"])
+
+
+def test_it_refuses_approval_when_the_agency_is_no_longer_an_hrs_host(coc, client):
+    from agencies.models import HrsHost
+
+    onboarding = sign_both(hrs_person(coc))
+    HrsHost.objects.filter(agency=coc.agency).update(status="revoked")
+    with pytest.raises(services.RequestConflict, match="not an approved Housing Resource Specialist host"):
+        hrs.hrs_ce_approve(onboarding=onboarding, actor=coc["ce_team"])
+    client.force_login(coc["ce_team"])
+    page = client.get(reverse("ce_approval", args=[coc.continuum.slug, onboarding.pk])).content.decode()
+    assert "approve the host first" in page and "Approve as Housing Resource Specialist" not in page
+    # Declining stays possible.
+    hrs.hrs_ce_decline(onboarding=onboarding, actor=coc["ce_team"], reason="Host approval revoked.")
+    onboarding.refresh_from_db()
+    assert onboarding.ce_decision == CeDecision.DECLINED
 
 
 def test_it_declines_with_a_reason_and_closes_the_onboarding(coc, django_capture_on_commit_callbacks):

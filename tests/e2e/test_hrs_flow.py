@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from access_requests import credentials
 
-from ..credential_helpers import onboarding_for, setup_coc
+from ..credential_helpers import approve_host, onboarding_for, setup_coc
 from .conftest import check_a11y, sign_in
 from .test_credential_flow import tick
 
@@ -21,6 +21,7 @@ def test_it_takes_an_hrs_person_through_the_agreement_and_the_ce_teams_approval(
 ):
     tenant = tenant_a
     setup_coc(tenant)
+    approve_host(tenant)
     person = tenant["agency_user"]
     onboarding = onboarding_for(tenant, user=person, name=("Agency", "User"), projects=[], hrs=True)
     credentials.onboarding_confirm_training(onboarding=onboarding, actor=tenant["help_desk"])
