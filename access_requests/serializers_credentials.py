@@ -143,6 +143,11 @@ class OnboardingSerializer(serializers.ModelSerializer):
             "training_confirmed_by",
             "sample_client_expires_at",
             "credential_due_on",
+            "is_hrs",
+            "ce_decision",
+            "ce_decided_at",
+            "closed_at",
+            "closed_reason",
             "created_at",
             "updated_at",
         ]
