@@ -79,6 +79,7 @@ NAV_BY_ROLE = {
     ],
     Role.CE_TEAM: [
         ("Requests", "CE queue"),
+        ("Requests", "HRS approvals"),
         ("Requests", "Access requests"),
         CATALOG,
         PROGRESS,
