@@ -60,10 +60,11 @@ def _detail(event: Any) -> str:
 def request_history(events: list[Any], tz: datetime.tzinfo) -> list[HistoryLine]:
     """The request's audit events as lines, oldest first."""
     ordered = sorted(events, key=lambda e: (e.occurred_at, e.pk))
+    actors = User.objects.in_bulk({e.actor_id for e in ordered if e.actor_id})
     return [
         HistoryLine(
             when=e.occurred_at.astimezone(tz),
-            who=e.actor_label or "System",
+            who=actors[e.actor_id].get_full_name() if e.actor_id in actors else e.actor_label or "System",
             what=EVENT_LABELS.get(e.action, e.action),
             detail=_detail(e),
         )
@@ -84,9 +85,7 @@ def request_summary_pdf(*, continuum: Continuum, user: User, access_request: Acc
         "people": list(req.people.select_related("user").order_by("last_name", "first_name")),
         "projects": list(req.projects.order_by("name")),
         "ces_roles": list(req.ces_roles.order_by("rank")),
-        "history": request_history(
-            object_history(continuum=continuum, user=user, obj=req, limit=500), tz
-        ),
+        "history": request_history(object_history(continuum=continuum, user=user, obj=req, limit=500), tz),
         "messages": list(req.messages.select_related("author").order_by("created_at")),
         "submitted_at": req.submitted_at.astimezone(tz) if req.submitted_at else None,
         "decided_at": req.decided_at.astimezone(tz) if req.decided_at else None,

@@ -18,8 +18,6 @@ urlpatterns = [
         views_documents.onboarding_record,
         name="training_onboarding_record",
     ),
-    path(
-        "people/<int:person_id>/certificate.pdf", views_documents.certificate, name="training_certificate"
-    ),
+    path("people/<int:person_id>/certificate.pdf", views_documents.certificate, name="training_certificate"),
     path("certificates/verify/", views_documents.certificate_verify, name="training_certificate_verify"),
 ]

@@ -37,5 +37,7 @@ def certificate(request: HttpRequest, person_id: int) -> HttpResponse:
 @tenant_view(Capability.VIEW_ALL_AGENCIES)
 def certificate_verify(request: HttpRequest) -> HttpResponse:
     code = records.normalise_code(request.GET.get("code", ""))[:64]
-    check = records.certificate_check(continuum=request.continuum, user=request.user, code=code) if code else None
+    check = (
+        records.certificate_check(continuum=request.continuum, user=request.user, code=code) if code else None
+    )
     return render(request, "training/certificate_verify.html", {"code": code, "check": check})
