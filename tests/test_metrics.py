@@ -100,7 +100,13 @@ def test_it_follows_people_from_request_to_live_credentials(chicago):  # noqa: F
     make_request(chicago, status=RequestStatus.SUBMITTED, submitted_days_ago=1, people=("cy@agency.org",))
     account(chicago, "ana@agency.org")
     funnel = values(charts_for(chicago)["onboarding-funnel"])
-    assert funnel == {"Requested": [3], "Approved": [2], "Holding live HMIS credentials": [1]}
+    assert funnel == {
+        "Requested": [3],
+        "Approved": [2],
+        "Learning path complete": [0],
+        "Sample client passed or exempt": [0],
+        "Holding live HMIS credentials": [1],
+    }
 
 
 def test_it_ranks_agencies_by_overdue_then_open_requests(chicago):  # noqa: F811

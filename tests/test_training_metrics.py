@@ -267,3 +267,46 @@ def test_it_draws_the_training_charts_with_their_tables(chicago, client):
     assert 'aria-labelledby="training-stages-title"' in body
     assert "People per learning-path stage: the numbers" in body
     assert "Days from approval to training completion (days): the numbers" in body
+
+
+def test_it_exports_every_charts_numbers_as_csv_with_the_filters(chicago, client):
+    import csv
+    import io
+
+    person_with_path(chicago, complete=True)
+    person_with_path(chicago, agency=chicago.other_agency, complete=True)
+    client.force_login(chicago["coc_admin"])
+    url = f"/{chicago.continuum.slug}/metrics/"
+    assert "format=csv" in client.get(url, {"agency": chicago.agency.pk}).content.decode()
+    response = client.get(url, {"agency": chicago.agency.pk, "format": "csv"})
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="metrics-{chicago.continuum.slug}-'
+    )
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert lines[0] == ["chart", "unit", "row", "column", "value", "note"]
+    assert [
+        "People per learning-path stage",
+        "",
+        "Learning path complete",
+        "People",
+        "1",
+        "100% of 1",
+    ] in lines
+    assert any(line[0] == "Access requests by status" for line in lines)
+
+
+def test_it_adds_training_and_the_sample_client_to_the_onboarding_funnel(chicago):
+    from access_requests.models import Onboarding
+
+    from .credential_helpers import onboarding_for
+
+    trained = person_with_path(chicago, complete=True)
+    onboarding_for(chicago, user=trained, stage="agreement")
+    learning = person_with_path(chicago, percent=30)
+    onboarding_for(chicago, user=learning, name=("Ben", "Ortiz"))
+    assert Onboarding.objects.filter(continuum=chicago.continuum).count() == 2
+    funnel = values(charts_for(chicago)["onboarding-funnel"])
+    assert funnel["Approved"] == [2]
+    assert funnel["Learning path complete"] == [1]
+    assert funnel["Sample client passed or exempt"] == [1]
+    assert funnel["Holding live HMIS credentials"] == [0]
