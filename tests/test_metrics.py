@@ -43,7 +43,7 @@ def make_request(
         created_by=tenant["ata"],
         submitted_by=tenant["ata"],
         submitted_at=submitted,
-        sla_due_on=(submitted + dt.timedelta(days=due_in_days)).date(),
+        sla_due_on=(submitted + dt.timedelta(days=due_in_days)).astimezone(tenant.continuum.tzinfo).date(),
         decided_at=submitted + dt.timedelta(days=decided_after_days)
         if decided_after_days is not None
         else None,

@@ -66,7 +66,7 @@ def _cutoff(scope: MetricScope) -> tuple[int, dt.datetime]:
     return days, timezone.now() - dt.timedelta(days=days)
 
 
-@register_metric("training.stages", order=22)
+@register_metric("training.stages", order=52)
 def learning_path_stages(scope: MetricScope) -> Chart:
     days, cutoff = _cutoff(scope)
     idle = Q(progress_at__lt=cutoff)
@@ -85,7 +85,7 @@ def learning_path_stages(scope: MetricScope) -> Chart:
     rows = [
         Row("Not started", [counts["not_started"]]),
         Row("In progress", [counts["in_progress"]]),
-        Row(f"Stalled (no progress for {days}+ days)", [counts["stalled"]]),
+        Row(f"Stalled ({days}+ days idle)", [counts["stalled"]]),
         Row(
             "Learning path complete",
             [counts["complete"]],
@@ -104,7 +104,7 @@ def learning_path_stages(scope: MetricScope) -> Chart:
     )
 
 
-@register_metric("training.completion_days", order=24)
+@register_metric("training.completion_days", order=54)
 def completion_days(scope: MetricScope) -> Chart:
     """Calendar days from approval (when the path is assigned) to the whole path's completion (its
     last course's completion) and to each course's completion. Courses completed before approval
@@ -162,7 +162,7 @@ def completion_days(scope: MetricScope) -> Chart:
     )
 
 
-@register_metric("training.stalls", order=26)
+@register_metric("training.stalls", order=56)
 def courses_where_people_stall(scope: MetricScope) -> Chart:
     days, cutoff = _cutoff(scope)
     open_paths = LearningPath.objects.filter(
@@ -197,7 +197,7 @@ def courses_where_people_stall(scope: MetricScope) -> Chart:
     )
 
 
-@register_metric("training.completion_rates", order=27)
+@register_metric("training.completion_rates", order=57)
 def course_completion_rates(scope: MetricScope) -> Chart:
     per_course = list(
         Enrollment.objects.filter(people_in_scope(scope), continuum=scope.continuum)
@@ -226,7 +226,7 @@ def course_completion_rates(scope: MetricScope) -> Chart:
     )
 
 
-@register_metric("training.session_fill", order=28)
+@register_metric("training.session_fill", order=58)
 def session_fill_rate(scope: MetricScope) -> Chart:
     tz = scope.continuum.tzinfo
     sessions = TrainingSession.objects.filter(
