@@ -13,7 +13,9 @@ from hmis_onboarding.permissions import Capability, Role
 from hmis_onboarding.tenancy import access_for
 
 from .models import (
+    AgreementKind,
     AssignmentStatus,
+    CeDecision,
     ElementReview,
     EndUserAgreementSignature,
     HmisAccount,
@@ -80,9 +82,13 @@ def my_assignment(*, continuum: Continuum, user: User, assignment_id: int) -> Sa
     return assignment
 
 
-def signature_get(*, continuum: Continuum, user: User, signature_id: int) -> EndUserAgreementSignature:
+def signature_get(
+    *, continuum: Continuum, user: User, signature_id: int, kind: str = AgreementKind.END_USER
+) -> EndUserAgreementSignature:
+    """A signed agreement of this kind, for the signer, their agency's ATAs and supervisors, and CoC
+    staff who see every agency (the Help Desk, the CE team)."""
     signature = (
-        EndUserAgreementSignature.objects.filter(continuum=continuum, pk=signature_id)
+        EndUserAgreementSignature.objects.filter(continuum=continuum, pk=signature_id, version__kind=kind)
         .select_related("onboarding", "version")
         .first()
     )
@@ -256,3 +262,49 @@ def access_review_item(*, continuum: Continuum, user: User, item_id: int):
     if item is None:
         raise Http404
     return item
+
+
+# --- Coordinated Entry team: Housing Resource Specialists ---------------------------------------------
+
+
+def _hrs_onboardings(continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    _require(continuum, user, Capability.REVIEW_CE_REQUESTS)
+    return (
+        Onboarding.objects.filter(continuum=continuum, is_hrs=True)
+        .select_related("agency", "person", "user", "access_request", "ce_decided_by")
+        .prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=EndUserAgreementSignature.objects.select_related("version").order_by("-signed_at"),
+            )
+        )
+    )
+
+
+def ce_approval_queue(*, continuum: Continuum, user: User) -> dict[str, list[Onboarding]]:
+    """The CE team's page: people ready for a decision (HRS Agreement signed), people still on their
+    way (training, sample client, agreement), and the latest decisions."""
+    pending = (
+        _hrs_onboardings(continuum, user)
+        .filter(ce_decision=CeDecision.PENDING)
+        .exclude(stage=OnboardingStage.CLOSED)
+    )
+    signed = Q(signatures__version__kind=AgreementKind.HRS)
+    ready = pending.filter(signed, stage__in=[OnboardingStage.AGREEMENT, OnboardingStage.READY]).distinct()
+    ready_ids = list(ready.values_list("pk", flat=True))
+    return {
+        "ready": list(ready.order_by("updated_at", "pk")[:200]),
+        "on_the_way": list(pending.exclude(pk__in=ready_ids).order_by("created_at", "pk")[:200]),
+        "decided": list(
+            _hrs_onboardings(continuum, user)
+            .filter(ce_decision__in=[CeDecision.APPROVED, CeDecision.DECLINED])
+            .order_by("-ce_decided_at", "-pk")[:50]
+        ),
+    }
+
+
+def onboarding_for_ce(*, continuum: Continuum, user: User, onboarding_id: int) -> Onboarding:
+    onboarding = _hrs_onboardings(continuum, user).filter(pk=onboarding_id).first()
+    if onboarding is None:
+        raise Http404
+    return onboarding

@@ -406,6 +406,22 @@ ROUTES: dict[str, Rule] = {
         roles=frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value})
         | frozenset(r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})),
     ),
+    # Housing Resource Specialists: the person signs the HRS Agreement; the CE team approves.
+    "hrs_agreement_sign": Rule(
+        "tenant",
+        kwargs=lambda t: {"onboarding_id": _hrs_onboarding(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value}),  # only the person themselves
+    ),
+    "hrs_agreement_document": Rule(
+        "tenant",
+        kwargs=lambda t: {"signature_id": _hrs_signature(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value})
+        | frozenset(r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})),
+    ),
+    "ce_approvals": Rule("tenant", C.REVIEW_CE_REQUESTS),
+    "ce_approval": Rule(
+        "tenant", C.REVIEW_CE_REQUESTS, kwargs=lambda t: {"onboarding_id": _hrs_onboarding(t).pk}
+    ),
     "sample_client_queue": Rule("tenant", C.REVIEW_SAMPLE_CLIENTS),
     "sample_client_review": Rule(
         "tenant", C.REVIEW_SAMPLE_CLIENTS, kwargs=lambda t: {"round_id": _round(t).pk}
@@ -521,6 +537,31 @@ def _signature(tenant):
     Onboarding.objects.filter(pk=onboarding.pk).update(stage="agreement")
     onboarding.refresh_from_db()
     return eua_sign(onboarding=onboarding, actor=tenant["agency_user"], signed_name="Agency User")
+
+
+def _hrs_onboarding(tenant):
+    """The agency user's onboarding, as a Housing Resource Specialist awaiting the CE team."""
+    from access_requests.models import Onboarding
+
+    onboarding = _onboarding(tenant)
+    Onboarding.objects.filter(pk=onboarding.pk).update(is_hrs=True, ce_decision="pending")
+    onboarding.refresh_from_db()
+    return onboarding
+
+
+def _hrs_signature(tenant):
+    from access_requests.credential_config import install_hrs_agreement
+    from access_requests.credentials import hrs_agreement_sign
+    from access_requests.models import Onboarding
+
+    onboarding = _hrs_onboarding(tenant)
+    existing = onboarding.signatures.filter(version__kind="hrs").first()
+    if existing:
+        return existing
+    install_hrs_agreement(tenant.continuum)
+    Onboarding.objects.filter(pk=onboarding.pk).update(stage="agreement")
+    onboarding.refresh_from_db()
+    return hrs_agreement_sign(onboarding=onboarding, actor=tenant["agency_user"], signed_name="Agency User")
 
 
 def _round(tenant):
