@@ -308,3 +308,142 @@ def onboarding_for_ce(*, continuum: Continuum, user: User, onboarding_id: int) -
     if onboarding is None:
         raise Http404
     return onboarding
+
+
+# --- The API (issue 8): lists scoped like the pages ---------------------------------------------------
+
+
+def _own_or_led(
+    qs: QuerySet, continuum: Continuum, user: User, agency_field: str, user_field: str
+) -> QuerySet:
+    """CoC staff who see every agency: all rows; an agency's ATAs and supervisors: their agencies'
+    rows; everyone: their own."""
+    agencies = _lead_agency_ids(continuum, user)
+    if agencies is None:
+        return qs
+    return qs.filter(Q(**{f"{agency_field}__in": agencies}) | Q(**{user_field: user}))
+
+
+def schema_placeholder(model_name: str) -> QuerySet:
+    """An empty queryset for the OpenAPI generator (it has no tenant)."""
+    from django.apps import apps
+
+    if model_name == "user":
+        return User.objects.none()
+    return apps.get_model("access_requests", model_name)._default_manager.none()
+
+
+def onboarding_list(*, continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    """Onboardings with their open sample client assignment (`open_assignments`), a fixed number of
+    queries for any number of rows."""
+    from .models import OPEN_ASSIGNMENT_STATUSES
+
+    qs = _own_or_led(Onboarding.objects.filter(continuum=continuum), continuum, user, "agency_id", "user")
+    return (
+        qs.select_related("agency", "person", "user", "training_confirmed_by", "continuum")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=SampleClientAssignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES),
+                to_attr="open_assignments",
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def assignment_list(*, continuum: Continuum, user: User) -> QuerySet[SampleClientAssignment]:
+    qs = _own_or_led(
+        SampleClientAssignment.objects.filter(continuum=continuum), continuum, user, "agency_id", "user"
+    )
+    return (
+        qs.select_related("agency", "onboarding__person", "user", "continuum")
+        .prefetch_related(_rounds_prefetch())
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def round_list(*, continuum: Continuum, user: User) -> QuerySet[SampleClientRound]:
+    qs = _own_or_led(
+        SampleClientRound.objects.filter(continuum=continuum),
+        continuum,
+        user,
+        "assignment__agency_id",
+        "assignment__user",
+    )
+    return (
+        qs.select_related(
+            "continuum",
+            "reviewed_by",
+            "assignment__agency",
+            "assignment__onboarding__person",
+            "assignment__user",
+            "assignment__continuum",
+        )
+        .prefetch_related(
+            Prefetch("element_reviews", queryset=ElementReview.objects.select_related("element"))
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def hmis_account_list(*, continuum: Continuum, user: User) -> QuerySet[HmisAccount]:
+    """HMIS accounts: all of them for CoC staff who see licenses (or remove HRSs), their agencies' for
+    ATAs and supervisors, and one's own for everyone."""
+    access = access_for(continuum, user)
+    qs = HmisAccount.objects.filter(continuum=continuum)
+    agencies = _lead_agency_ids(continuum, user)
+    if agencies is None and (access.can(Capability.VIEW_LICENSES) or access.can(Capability.REMOVE_HRS)):
+        pass
+    elif agencies:
+        qs = qs.filter(Q(agency_id__in=agencies) | Q(user=user))
+    else:
+        qs = qs.filter(user=user)
+    return (
+        qs.select_related("agency", "issued_by", "user", "continuum")
+        .prefetch_related("projects")
+        .order_by("agency__name", "full_name", "email", "pk")
+    )
+
+
+def people_onboardings(*, continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    """The onboardings shown with the people directory: the CoC's for staff who see every agency,
+    the viewer's agencies' otherwise (the same agencies as the directory's memberships)."""
+    from agencies.policies import viewable_agency_ids
+
+    access = access_for(continuum, user)
+    qs = Onboarding.objects.filter(continuum=continuum)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return qs
+    return qs.filter(agency_id__in=viewable_agency_ids(access))
+
+
+def people_directory(*, continuum: Continuum, user: User) -> QuerySet[User]:
+    """The CoC's people the viewer may see (the people pages' rule, agencies.selectors.
+    visible_memberships), each with `visible_memberships`, `visible_onboardings` and
+    `visible_accounts` (the HMIS accounts the viewer may see) — a fixed number of queries."""
+    from agencies.selectors import visible_memberships
+
+    memberships = visible_memberships(continuum=continuum, user=user)
+    onboardings = people_onboardings(continuum=continuum, user=user)
+    return (
+        User.objects.filter(pk__in=memberships.values("user_id"))
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=memberships.select_related("agency").order_by("agency__name", "role"),
+                to_attr="visible_memberships",
+            ),
+            Prefetch(
+                "onboardings",
+                queryset=onboardings.select_related("agency").order_by("-created_at"),
+                to_attr="visible_onboardings",
+            ),
+            Prefetch(
+                "hmis_accounts",
+                queryset=hmis_account_list(continuum=continuum, user=user),
+                to_attr="visible_accounts",
+            ),
+        )
+        .order_by("full_name", "email", "pk")
+    )

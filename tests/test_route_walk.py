@@ -274,6 +274,21 @@ SEE_AGENCIES = frozenset(
 # The test APA (tests/agencies/helpers.make_type): signed by the director, countersigned by these.
 APA_COUNTERSIGNERS = frozenset({Role.COC_ADMIN.value, Role.HELP_DESK.value})
 AGENCY = "tenant_agency"
+# A trainee's onboarding, sample client and rounds: the person, their agency's ATA and supervisor, and
+# CoC staff who see every agency.
+OWN_OR_LEADS = frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value}) | frozenset(
+    r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})
+)
+# HMIS accounts of an agency: staff who see licenses (or remove HRSs) and the agency's ATA and supervisor.
+ACCOUNT_VIEWERS = frozenset(
+    {
+        Role.HELP_DESK.value,
+        Role.AUDITOR.value,
+        Role.CE_TEAM.value,
+        Role.ATA.value,
+        Role.AGENCY_SUPERVISOR.value,
+    }
+)
 
 ROUTES: dict[str, Rule] = {
     "home": PUBLIC,
@@ -488,6 +503,54 @@ ROUTES: dict[str, Rule] = {
     "training_certificate_verify": Rule("tenant", C.VIEW_ALL_AGENCIES),
     "api_learning_path-list": Rule("tenant"),
     "api_learning_path-detail": Rule("tenant", kwargs=_learning_path_kwargs),
+    # People, onboardings, the sample client, HMIS accounts and licenses API (issue 8 over issue 6):
+    # lists are scoped (any member reads their own rows); objects of the agency user are theirs, their
+    # agency's ATA's and supervisor's, and staff's who see every agency.
+    "api_person-list": Rule("tenant", roles=SEE_AGENCIES),
+    "api_person-detail": Rule(AGENCY, kwargs=lambda t: {"pk": t["agency_user"].pk}),
+    "api_onboarding-list": Rule("tenant"),
+    "api_onboarding-detail": Rule("tenant", kwargs=lambda t: {"pk": _onboarding(t).pk}, roles=OWN_OR_LEADS),
+    "api_onboarding-confirm-training": Rule(
+        "tenant", C.REVIEW_SAMPLE_CLIENTS, method="POST", kwargs=lambda t: {"pk": _onboarding(t).pk}
+    ),
+    "api_onboarding-sign-up": Rule(
+        "tenant",
+        method="POST",
+        kwargs=lambda t: {"pk": _onboarding(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value}),  # only the person themselves
+    ),
+    "api_sample_client_assignment-list": Rule("tenant"),
+    "api_sample_client_assignment-detail": Rule(
+        "tenant", kwargs=lambda t: {"pk": _round(t).assignment_id}, roles=OWN_OR_LEADS
+    ),
+    "api_sample_client_assignment-submit": Rule(
+        "tenant",
+        method="POST",
+        kwargs=lambda t: {"pk": _round(t).assignment_id},
+        roles=frozenset({Role.AGENCY_USER.value}),
+    ),
+    "api_sample_client_round-list": Rule("tenant"),
+    "api_sample_client_round-detail": Rule(
+        "tenant", kwargs=lambda t: {"pk": _round(t).pk}, roles=OWN_OR_LEADS
+    ),
+    "api_sample_client_round-review": Rule(
+        "tenant", C.REVIEW_SAMPLE_CLIENTS, method="POST", kwargs=lambda t: {"pk": _round(t).pk}
+    ),
+    "api_hmis_account-list": Rule("tenant"),
+    "api_hmis_account-detail": Rule(AGENCY, kwargs=lambda t: {"pk": _account(t).pk}, roles=ACCOUNT_VIEWERS),
+    "api_hmis_account-suspend": Rule(
+        AGENCY,
+        method="POST",
+        kwargs=lambda t: {"pk": _account(t).pk},
+        roles=frozenset({Role.HELP_DESK.value, Role.CE_TEAM.value}),
+    ),
+    "api_hmis_account-offboard": Rule(
+        AGENCY,
+        method="POST",
+        kwargs=lambda t: {"pk": _account(t).pk},
+        roles=frozenset({Role.ATA.value, Role.HELP_DESK.value}),
+    ),
+    "api_license-list": Rule("tenant", C.VIEW_LICENSES),
 }
 
 
