@@ -8,6 +8,7 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/advice/", views.request_advice, name="request_advice"),
     path("requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    path("requests/<int:request_id>/summary.pdf", views.request_summary_pdf, name="request_summary_pdf"),
     path("requests/<int:request_id>/<slug:action>/", views.request_action, name="request_action"),
     path("queue/<slug:queue_slug>/", views.queue, name="request_queue"),
     path("pathway/", views_config.pathway, name="pathway_config"),

@@ -164,6 +164,43 @@ def _learning_path_kwargs(tenant) -> dict:
     return {"pk": path.pk}
 
 
+def _completed_path_kwargs(tenant) -> dict:
+    """The agency user's learning path, complete (one course for everyone, completed)."""
+    from django.utils import timezone
+
+    from training.models import Course, Enrollment, LearningPath
+
+    now = timezone.now()
+    person = tenant["agency_user"]
+    course, _ = Course.objects.get_or_create(
+        continuum=tenant.continuum,
+        code="walk-intro",
+        defaults={"name": "Walk introduction", "applies_to": "everyone", "category": "foundation"},
+    )
+    LearningPath.objects.get_or_create(
+        continuum=tenant.continuum,
+        user=person,
+        defaults={"needs": {}, "assigned_at": now, "recomputed_at": now, "is_complete": True},
+    )
+    Enrollment.objects.get_or_create(
+        continuum=tenant.continuum,
+        user=person,
+        course=course,
+        defaults={"state": "completed", "percent": 100, "completed_at": now},
+    )
+    return {"person_id": person.pk}
+
+
+# The person's onboarding record: the person, their agency's ATAs and supervisors, staff of all agencies.
+RECORD_READERS = frozenset(
+    {Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value}
+) | frozenset(r.value for r in Role if Capability.VIEW_ALL_AGENCIES in capabilities_for({r.value}))
+# The certificate: the person, their agency's ATAs, and the staff who run training.
+CERTIFICATE_READERS = frozenset({Role.AGENCY_USER.value, Role.ATA.value}) | frozenset(
+    r.value for r in Role if Capability.MANAGE_TRAINING in capabilities_for({r.value})
+)
+
+
 def _extra_ata_kwargs(tenant) -> dict:
     from agencies.models import Membership
 
@@ -319,6 +356,9 @@ ROUTES: dict[str, Rule] = {
             "approve",
         )
     },
+    "request_summary_pdf": Rule(
+        "tenant_agency", Capability.VIEW_REQUESTS, kwargs=lambda t: {"request_id": access_request(t)}
+    ),
     "request_queue": Rule(
         "tenant",
         kwargs=lambda t: {"queue_slug": "help-desk"},
@@ -502,6 +542,12 @@ ROUTES: dict[str, Rule] = {
     # everyone else, so the agency user reads their own path's detail).
     "my_onboarding": Rule("tenant"),
     "training_progress": Rule("tenant", roles=PROGRESS_VIEWERS),
+    # PDFs about one person (issue 8): see RECORD_READERS / CERTIFICATE_READERS; anyone else → 404.
+    "training_onboarding_record": Rule(
+        "tenant", kwargs=lambda t: {"person_id": t["agency_user"].pk}, roles=RECORD_READERS
+    ),
+    "training_certificate": Rule("tenant", kwargs=_completed_path_kwargs, roles=CERTIFICATE_READERS),
+    "training_certificate_verify": Rule("tenant", C.VIEW_ALL_AGENCIES),
     "api_learning_path-list": Rule("tenant"),
     "api_learning_path-detail": Rule("tenant", kwargs=_learning_path_kwargs),
     # People, onboardings, the sample client, HMIS accounts and licenses API (issue 8 over issue 6):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_config, views_sessions
+from . import views, views_config, views_documents, views_sessions
 
 # Mounted under /<continuum_slug>/training/ by hmis_onboarding.urls.
 urlpatterns = [
@@ -18,4 +18,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views_sessions.session_roster, name="training_session_roster"),
     path("acknowledgement/", views_sessions.acknowledgement, name="training_acknowledgement"),
     path("progress/", views.trainee_progress, name="training_progress"),
+    path(
+        "people/<int:person_id>/onboarding-record.pdf",
+        views_documents.onboarding_record,
+        name="training_onboarding_record",
+    ),
+    path("people/<int:person_id>/certificate.pdf", views_documents.certificate, name="training_certificate"),
+    path("certificates/verify/", views_documents.certificate_verify, name="training_certificate_verify"),
 ]
