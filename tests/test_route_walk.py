@@ -256,14 +256,35 @@ def _api_token_kwargs(tenant) -> dict:
     return {"token_id": token.pk}
 
 
+def _course_kwargs(tenant) -> dict:
+    from training.models import Course
+
+    course, _ = Course.objects.get_or_create(
+        continuum=tenant.continuum, code="route-walk", defaults={"name": "Route walk course"}
+    )
+    return {"course_id": course.pk}
+
+
+def _bundle_kwargs(tenant) -> dict:
+    from training.models import CourseBundle
+
+    bundle, _ = CourseBundle.objects.get_or_create(
+        continuum=tenant.continuum, code="route-walk", defaults={"name": "Route walk bundle"}
+    )
+    return {"bundle_id": bundle.pk}
+
+
 def _plan_kwargs(tenant) -> dict:
-    from rollout.models import RolloutObligation, RolloutPlan
+    from rollout.models import RolloutObligation, RolloutPhase, RolloutPlan
 
     plan, _ = RolloutPlan.objects.get_or_create(continuum=tenant.continuum, name="Route walk plan")
     obligation = RolloutObligation.objects.filter(plan=plan).first() or RolloutObligation.objects.create(
         continuum=tenant.continuum, plan=plan, title="Route walk course", due_on=datetime.date(2026, 1, 5)
     )
-    return {"plan_id": plan.pk, "obligation_id": obligation.pk}
+    phase = RolloutPhase.objects.filter(plan=plan).first() or RolloutPhase.objects.create(
+        continuum=tenant.continuum, plan=plan, name="Route walk phase", starts_on=datetime.date(2026, 1, 5)
+    )
+    return {"plan_id": plan.pk, "obligation_id": obligation.pk, "phase_id": phase.pk}
 
 
 C = Capability
@@ -481,9 +502,35 @@ ROUTES: dict[str, Rule] = {
     "rollout_plan_list": Rule("tenant", C.VIEW_ALL_AGENCIES),
     "rollout_plan_detail": Rule("tenant", C.VIEW_ALL_AGENCIES, kwargs=_plan_kwargs),
     "rollout_completion_record": Rule("tenant", C.MANAGE_ROLLOUT, method="POST", kwargs=_plan_kwargs),
+    # Rollout plan configuration (issue 8): CoC administrators only.
+    "rollout_plan_new": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "rollout_plan_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "rollout_phase_new": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "rollout_phase_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "rollout_obligation_new": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "rollout_obligation_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_plan_kwargs),
+    "configuration_restore": Rule(
+        "tenant",
+        C.CONFIGURE_CONTINUUM,
+        method="POST",
+        kwargs=lambda t: {"event_id": _audit_event_kwargs(t)["pk"]},
+    ),
+    # Configuration history (issue 8): administrators, and those who read the audit trail.
+    "configuration_history": Rule(
+        "tenant",
+        roles=frozenset(
+            r.value for r in Role if {C.CONFIGURE_CONTINUUM, C.VIEW_AUDIT_TRAIL} & capabilities_for({r.value})
+        ),
+    ),
     # Training (issue 5): the catalog is readable by every member; imports are the Help Desk's.
     "training_catalog": Rule("tenant"),
     "training_lms_settings": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    # Catalog configuration (issue 8): CoC administrators only.
+    "training_course_new": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "training_course_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_course_kwargs),
+    "training_bundles": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "training_bundle_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_bundle_kwargs),
+    "training_policy": Rule("tenant", C.CONFIGURE_CONTINUUM),
     "training_progress_imports": Rule("tenant", C.MANAGE_TRAINING),
     "training_progress_import": Rule("tenant", C.MANAGE_TRAINING, kwargs=_progress_import_kwargs),
     "training_sessions": Rule("tenant"),

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views, views_documents, views_sessions
+from . import views, views_config, views_documents, views_sessions
 
 # Mounted under /<continuum_slug>/training/ by hmis_onboarding.urls.
 urlpatterns = [
     path("catalog/", views.course_catalog, name="training_catalog"),
+    path("catalog/courses/new/", views_config.course_new, name="training_course_new"),
+    path("catalog/courses/<int:course_id>/", views_config.course_edit, name="training_course_edit"),
+    path("catalog/bundles/", views_config.bundles, name="training_bundles"),
+    path("catalog/bundles/<int:bundle_id>/", views_config.bundle_edit, name="training_bundle_edit"),
+    path("catalog/policy/", views_config.training_policy, name="training_policy"),
     path("lms/", views.lms_settings, name="training_lms_settings"),
     path("imports/", views.progress_imports, name="training_progress_imports"),
     path("imports/<int:import_id>/", views.progress_import_detail, name="training_progress_import"),
