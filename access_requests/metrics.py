@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, Upper
 
 from hmis_onboarding.metrics import (
@@ -29,6 +29,8 @@ from .models import (
     AccessRequest,
     HmisAccount,
     HmisAccountStatus,
+    Onboarding,
+    OnboardingStage,
     Queue,
     RequestedPerson,
     RequestStatus,
@@ -80,41 +82,63 @@ def requests_by_status(scope: MetricScope) -> Chart:
 @register_metric("requests.funnel", order=20)
 def onboarding_funnel(scope: MetricScope) -> Chart:
     """People (by e-mail, so someone named on two requests counts once) named on requests → on
-    approved requests → holding an active HMIS account.
-    (Training and the sample client round add their stages between these when they land.)"""
+    approved requests → learning path complete → sample client passed (or exempt) → holding an
+    active HMIS account."""
+    from training.models import LearningPath
+
     # People are counted by e-mail, case-insensitively (like `email__iexact`): one row per e-mail
-    # (a hash aggregate), then sums. Probing the accounts per requested person, or three
-    # COUNT(DISTINCT …), takes seconds on a metro CoC (40k requests, 10k accounts).
+    # (a hash aggregate), then sums. Probing the accounts by e-mail per requested person, or
+    # COUNT(DISTINCT …) per stage, takes seconds to minutes on a metro CoC (40k requests, 10k
+    # accounts); the other probes below are unique-index lookups.
     live_accounts = (
         HmisAccount.objects.filter(continuum=scope.continuum, status=HmisAccountStatus.ACTIVE)
         .annotate(email_key=Upper("email"))
         .values("email_key")
     )
+    trained = LearningPath.objects.filter(
+        continuum=scope.continuum, user_id=OuterRef("user_id"), is_complete=True
+    )
+    past_sample_client = Onboarding.objects.filter(
+        person_id=OuterRef("pk"),
+        stage__in=(OnboardingStage.AGREEMENT, OnboardingStage.READY, OnboardingStage.CREDENTIALED),
+    )
     approved = Q(access_request__status=RequestStatus.APPROVED)
+
+    def reached(condition: Q) -> Max:
+        return Max(Case(When(condition, then=1), default=0))
+
     per_person = (
         RequestedPerson.objects.filter(scoped_requests(scope, "access_request__"))
         .annotate(email_key=Upper("email"))
         .order_by()
         .values("email_key")
         .annotate(
-            was_approved=Max(Case(When(approved, then=1), default=0)),
-            is_live=Max(Case(When(approved & Q(email_key__in=live_accounts), then=1), default=0)),
+            was_approved=reached(approved),
+            was_trained=reached(approved & Exists(trained)),
+            passed_sample_client=reached(approved & Exists(past_sample_client)),
+            is_live=reached(approved & Q(email_key__in=live_accounts)),
         )
     )
     totals = per_person.aggregate(
-        requested=Count("email_key"), approved=Sum("was_approved"), credentialed=Sum("is_live")
+        requested=Count("email_key"),
+        approved=Sum("was_approved"),
+        trained=Sum("was_trained"),
+        sample_client=Sum("passed_sample_client"),
+        credentialed=Sum("is_live"),
     )
     totals = {k: v or 0 for k, v in totals.items()}
     rows = [
         Row("Requested", [totals["requested"]]),
         Row("Approved", [totals["approved"]]),
+        Row("Learning path complete", [totals["trained"]]),
+        Row("Sample client passed or exempt", [totals["sample_client"]]),
         Row("Holding live HMIS credentials", [totals["credentialed"]]),
     ]
     return Chart(
         key="onboarding-funnel",
         title="Onboarding funnel (people)",
-        description="People named on submitted requests, how many were approved, and how many now hold "
-        "an active HMIS account.",
+        description="People named on submitted requests, how many were approved, completed their "
+        "learning path, passed the sample client (or were exempt), and now hold an active HMIS account.",
         series=["People"],
         rows=rows,
     )

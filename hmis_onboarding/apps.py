@@ -15,3 +15,5 @@ class KernelConfig(AppConfig):
         autodiscover_modules("notification_sources")
         # ... and their charts for the metrics page in metrics.py (hmis_onboarding.metrics).
         autodiscover_modules("metrics")
+        # ... and which of their audit actions are configuration changes (config_history.py).
+        autodiscover_modules("config_actions")

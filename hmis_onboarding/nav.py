@@ -46,3 +46,12 @@ def _api_tokens(continuum, access):
 @register_nav("Administration", "Metrics", order=5)
 def _metrics(continuum, access):
     return reverse("metrics", args=[continuum.slug]) if access.can(Capability.VIEW_METRICS) else None
+
+
+@register_nav("Administration", "Configuration history", order=85)
+def _configuration_history(continuum, access):
+    from .selectors import may_read_configuration_history
+
+    if may_read_configuration_history(access):
+        return reverse("configuration_history", args=[continuum.slug])
+    return None

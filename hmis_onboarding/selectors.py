@@ -114,6 +114,23 @@ def audit_trail(*, continuum: Any, user: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(continuum=continuum).select_related("object_type")
 
 
+def may_read_configuration_history(access: Any) -> bool:
+    """CoC administrators (who make the changes) and those who read the audit trail (auditors, the
+    Help Desk) may read the configuration history."""
+    return access.can(Capability.CONFIGURE_CONTINUUM) or access.can(Capability.VIEW_AUDIT_TRAIL)
+
+
+def configuration_history(*, continuum: Any, user: User, area: str = "") -> QuerySet[AuditEvent]:
+    """Every configuration change of the CoC (or of one area), newest first."""
+    from .config_history import config_actions
+
+    if not may_read_configuration_history(access_for(continuum, user)):
+        raise Http404
+    return AuditEvent.objects.filter(continuum=continuum, action__in=config_actions(area)).select_related(
+        "object_type"
+    )
+
+
 def no_audit_events() -> QuerySet[AuditEvent]:
     """An empty queryset for the OpenAPI generator (it has no tenant)."""
     return AuditEvent.objects.none()

@@ -210,3 +210,26 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
             after={"revoked_at": token.revoked_at.isoformat()},
         )
     return token
+
+
+# --- Configuration history ------------------------------------------------------------------------------
+
+
+def configuration_restore(*, continuum: Any, actor: User, event_id: int) -> list[str]:
+    """Put simple settings back to what they were before one recorded change. The area's own
+    service writes them (same validation, same audit event), so the restore is itself a new version
+    in the history. Only the settings the change changed are restored. Returns their names."""
+    from .config_history import restorer_for
+    from .models import AuditEvent
+
+    _require_configure(continuum, actor)
+    event = AuditEvent.objects.filter(continuum=continuum, pk=event_id).first()
+    restorer = restorer_for(event.action) if event is not None else None
+    if event is None or restorer is None or not event.before:
+        raise ValidationError("This change cannot be restored in one step; edit the settings instead.")
+    # Only what this change changed: settings it merely recorded stay as they are now.
+    changed = {k: v for k, v in event.before.items() if event.after.get(k) != v}
+    if not changed:
+        raise ValidationError("This change left every setting as it was; there is nothing to restore.")
+    restorer(continuum=continuum, actor=actor, values=changed)
+    return sorted(changed)

@@ -98,6 +98,14 @@ def plan_get(*, continuum: Continuum, user: User, plan_id: int) -> RolloutPlan:
     return plan
 
 
+def phase_get(*, continuum: Continuum, user: User, plan: RolloutPlan, phase_id: int) -> RolloutPhase:
+    _require_viewer(continuum, user)
+    phase = RolloutPhase.objects.filter(continuum=continuum, plan=plan, pk=phase_id).first()
+    if phase is None:
+        raise Http404("No such phase.")
+    return phase
+
+
 def obligation_get(*, continuum: Continuum, user: User, obligation_id: int) -> RolloutObligation:
     _require_viewer(continuum, user)
     obligation = (

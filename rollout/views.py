@@ -24,7 +24,13 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     today = selectors.today_in(continuum)
     plans = list(selectors.plan_list(continuum=continuum, user=request.user))
     switches = [(Switch(key).label, *selectors.switch_state(continuum, key, today)) for key in Switch.values]
-    return render(request, "rollout/plan_list.html", {"plans": plans, "today": today, "switches": switches})
+    context = {
+        "plans": plans,
+        "today": today,
+        "switches": switches,
+        "can_configure": request.access.can(Capability.CONFIGURE_CONTINUUM),
+    }
+    return render(request, "rollout/plan_list.html", context)
 
 
 def _forms(request: HttpRequest, reports, bound=None) -> dict[int, CompletionForm]:
@@ -67,6 +73,7 @@ def _render_plan(
         "standing": standing,
         "standings": list(Standing.LABELS.items()),
         "can_record": can_record,
+        "can_configure": request.access.can(Capability.CONFIGURE_CONTINUUM),
     }
     return render(request, "rollout/plan_detail.html", context, status=status)
 

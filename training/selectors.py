@@ -149,6 +149,13 @@ def course_get(*, continuum: Continuum, user: User, course_id: int) -> Course:
     return course
 
 
+def bundle_get(*, continuum: Continuum, user: User, bundle_id: int) -> CourseBundle:
+    bundle = bundle_list(continuum=continuum, user=user).filter(pk=bundle_id).first()
+    if bundle is None:
+        raise Http404("No such bundle.")
+    return bundle
+
+
 def lms_configuration(*, continuum: Continuum, user: User) -> LmsConfiguration:
     if not access_for(continuum, user).can(Capability.CONFIGURE_CONTINUUM):
         raise Http404

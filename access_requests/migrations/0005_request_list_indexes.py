@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access_requests', '0003_access_review'),
+        ('access_requests', '0004_hrs_agreement_ce_approval_and_onboarding_close'),
         ('agencies', '0004_remove_membership_membership_role_matches_scope_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
