@@ -67,7 +67,14 @@ class TrainingPolicy(models.Model):
     stalled_after_days = models.PositiveSmallIntegerField(
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="Trainees without progress for this many days are shown as stalled.",
+        help_text="Trainees without progress for this many days are shown as stalled, and their ATA is "
+        "reminded in the daily digest.",
+    )
+    corrections_reminder_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="A sample client returned with corrections needed and not resubmitted after this many "
+        "days is put in the ATA's daily digest.",
     )
     personal_email_domains = models.JSONField(
         default=default_personal_email_domains,
