@@ -36,6 +36,7 @@ from hmis_onboarding.notifications import NotificationKind, register_notificatio
 from hmis_onboarding.permissions import Role
 from hmis_onboarding.reminders import ReminderItem, register_reminder_source
 
+from . import session_notify  # noqa: F401  (registers the session-tomorrow reminder source)
 from .models import LearningPath
 from .selectors import training_policy
 
