@@ -424,6 +424,7 @@ ROUTES: dict[str, Rule] = {
     # everyone else, so the agency user reads their own path's detail).
     "my_onboarding": Rule("tenant"),
     "training_progress": Rule("tenant", roles=PROGRESS_VIEWERS),
+    "training_lms_duplicate": Rule("tenant", roles=PROGRESS_VIEWERS, method="POST"),
     "api_learning_path-list": Rule("tenant"),
     "api_learning_path-detail": Rule("tenant", kwargs=_learning_path_kwargs),
 }

@@ -376,6 +376,8 @@ class LmsAccount(models.Model):
     login = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     previous_emails = models.JSONField(default=list, blank=True)
+    # Other people's LMS accounts that the ATA or Help Desk said are not this person's (not warned again).
+    not_duplicates = models.JSONField(default=list, blank=True)
     created_in_lms = models.BooleanField(default=False)
     linked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
