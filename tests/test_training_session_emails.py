@@ -16,7 +16,7 @@ from django.utils import timezone
 from hmis_onboarding.models import AuditEvent, ContinuumNotificationSettings, Notification
 from hmis_onboarding.reminders import reminders_due, reminders_run
 from training import services, sessions
-from training.models import Course, TrainingSession
+from training.models import Course, SessionRegistration, TrainingSession
 
 from .factories import MembershipFactory, UserFactory
 
@@ -127,6 +127,11 @@ def test_it_cancels_a_session_and_tells_everyone_registered_or_waiting_once(la):
         sessions.session_cancel(session=session, reason="Again", actor=la["help_desk"])
     assert session_mail(seated).count() == 1
     assert AuditEvent.objects.filter(action="training.session_cancelled").count() == 1
+    # A cancelled session has no attendance.
+    TrainingSession.objects.filter(pk=session.pk).update(starts_at=timezone.now() - dt.timedelta(hours=2))
+    seat = SessionRegistration.objects.get(session=session, user=seated)
+    with pytest.raises(ValidationError, match="cancelled"):
+        sessions.attendance_record(registration=seat, attendance="present", actor=la["help_desk"])
 
 
 def test_it_lets_training_staff_cancel_on_the_roster_page(client, la, tenant_b):

@@ -314,6 +314,8 @@ def attendance_record(
     with transaction.atomic():
         session = TrainingSession.objects.select_related("course").get(pk=registration.session_id)
         registration = SessionRegistration.objects.select_for_update().get(pk=registration.pk)
+        if session.is_cancelled:
+            raise ValidationError("This session was cancelled; there is no attendance to take.")
         if session.starts_at > now:
             raise ValidationError("Attendance is taken once the session has started.")
         if registration.status != SessionRegistration.Status.REGISTERED:
