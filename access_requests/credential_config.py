@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from agencies.models import Continuum, HudProjectType
 
-from .models import CredentialPolicy, EndUserAgreementVersion, RubricElement
+from .models import AgreementKind, CredentialPolicy, EndUserAgreementVersion, HrsSampleClient, RubricElement
 
 ALL_ENROLLMENT_TYPES: list[int] = []  # empty = every project type
 # HUD CoC/ESG program-specific elements are collected by these types (hud-data-elements.md).
@@ -85,6 +85,41 @@ EUA_PARAGRAPHS = (
 )
 EUA_TEXT = "\n\n".join(EUA_PARAGRAPHS)
 
+# The individual Housing Resource Specialist Agreement (seed 000: "Once approved to become a Housing
+# Resource Specialist, staff will complete required training and sign a Housing Resource Specialist
+# Agreement detailing expectations").
+HRS_AGREEMENT_PARAGRAPHS = (
+    (
+        "I serve as a Housing Resource Specialist for my host agency, which provides direct services to "
+        "people experiencing homelessness and was approved by the Coordinated Entry Lead Agency."
+    ),
+    (
+        "I will administer the Standardized Housing Assessment as trained, honestly and completely, and "
+        "refer participants to the resources that can resolve their housing crisis."
+    ),
+    (
+        "I will use the HMIS to administer every assessment and to record updates, because housing "
+        "matches are made through the HMIS, and I will keep the participant's record current."
+    ),
+    (
+        "I will enter assessments and updates in the Coordinated Entry System project only, keep data "
+        "quality high, and correct errors the Coordinated Entry team points out promptly."
+    ),
+    (
+        "I will never enter survivors of domestic or gender-based violence into the HMIS Coordinated Entry "
+        "System; I will refer them to the separate Gender-Based Violence Coordinated Entry System."
+    ),
+    (
+        "I will tell my Agency Technical Administrator and the Coordinated Entry team at once when I no "
+        "longer serve as a Housing Resource Specialist or leave my host agency."
+    ),
+    (
+        "I understand that the Coordinated Entry team may remove my Coordinated Entry access when I no "
+        "longer serve in this role or do not meet the expectations of this agreement."
+    ),
+)
+HRS_AGREEMENT_TEXT = "\n\n".join(HRS_AGREEMENT_PARAGRAPHS)
+
 
 def policy_for(continuum: Continuum) -> CredentialPolicy:
     """The CoC's credential policy; an unsaved row with the defaults until one is configured."""
@@ -101,14 +136,27 @@ def install_rubric(continuum: Continuum) -> None:
         )
 
 
-def install_end_user_agreement(continuum: Continuum, label: str = "2026.1") -> EndUserAgreementVersion:
-    version = EndUserAgreementVersion.objects.filter(continuum=continuum, label=label).first()
+def install_end_user_agreement(
+    continuum: Continuum, label: str = "2026.1", kind: str = AgreementKind.END_USER
+) -> EndUserAgreementVersion:
+    version = EndUserAgreementVersion.objects.filter(continuum=continuum, kind=kind, label=label).first()
     if version is None:
-        EndUserAgreementVersion.objects.filter(continuum=continuum, is_current=True).update(is_current=False)
+        EndUserAgreementVersion.objects.filter(continuum=continuum, kind=kind, is_current=True).update(
+            is_current=False
+        )
         version = EndUserAgreementVersion.objects.create(
-            continuum=continuum, label=label, body=EUA_TEXT, is_current=True
+            continuum=continuum,
+            kind=kind,
+            label=label,
+            title=AgreementKind(kind).label,
+            body=HRS_AGREEMENT_TEXT if kind == AgreementKind.HRS else EUA_TEXT,
+            is_current=True,
         )
     return version
+
+
+def install_hrs_agreement(continuum: Continuum, label: str = "2026.1") -> EndUserAgreementVersion:
+    return install_end_user_agreement(continuum, label, kind=AgreementKind.HRS)
 
 
 def install_chicago(continuum: Continuum) -> None:
@@ -119,10 +167,13 @@ def install_chicago(continuum: Continuum) -> None:
             "sample_client_days": 10,
             "sample_client_max_failed_rounds": 3,
             "sample_client_exempt_funding": ["funded_hpcc", "funded_state_homeless_prevention"],
+            # Seed 001: HRS training "in addition to or instead of, depending on need".
+            "hrs_sample_client": HrsSampleClient.WITH_PROJECTS,
         },
     )
     install_rubric(continuum)
     install_end_user_agreement(continuum)
+    install_hrs_agreement(continuum)
 
 
 def install_los_angeles(continuum: Continuum) -> None:

@@ -13,7 +13,9 @@ from hmis_onboarding.permissions import Capability, Role
 from hmis_onboarding.tenancy import access_for
 
 from .models import (
+    AgreementKind,
     AssignmentStatus,
+    CeDecision,
     ElementReview,
     EndUserAgreementSignature,
     HmisAccount,
@@ -80,9 +82,13 @@ def my_assignment(*, continuum: Continuum, user: User, assignment_id: int) -> Sa
     return assignment
 
 
-def signature_get(*, continuum: Continuum, user: User, signature_id: int) -> EndUserAgreementSignature:
+def signature_get(
+    *, continuum: Continuum, user: User, signature_id: int, kind: str = AgreementKind.END_USER
+) -> EndUserAgreementSignature:
+    """A signed agreement of this kind, for the signer, their agency's ATAs and supervisors, and CoC
+    staff who see every agency (the Help Desk, the CE team)."""
     signature = (
-        EndUserAgreementSignature.objects.filter(continuum=continuum, pk=signature_id)
+        EndUserAgreementSignature.objects.filter(continuum=continuum, pk=signature_id, version__kind=kind)
         .select_related("onboarding", "version")
         .first()
     )
@@ -256,3 +262,188 @@ def access_review_item(*, continuum: Continuum, user: User, item_id: int):
     if item is None:
         raise Http404
     return item
+
+
+# --- Coordinated Entry team: Housing Resource Specialists ---------------------------------------------
+
+
+def _hrs_onboardings(continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    _require(continuum, user, Capability.REVIEW_CE_REQUESTS)
+    return (
+        Onboarding.objects.filter(continuum=continuum, is_hrs=True)
+        .select_related("agency", "person", "user", "access_request", "ce_decided_by")
+        .prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=EndUserAgreementSignature.objects.select_related("version").order_by("-signed_at"),
+            )
+        )
+    )
+
+
+def ce_approval_queue(*, continuum: Continuum, user: User) -> dict[str, list[Onboarding]]:
+    """The CE team's page: people ready for a decision (HRS Agreement signed), people still on their
+    way (training, sample client, agreement), and the latest decisions."""
+    pending = (
+        _hrs_onboardings(continuum, user)
+        .filter(ce_decision=CeDecision.PENDING)
+        .exclude(stage=OnboardingStage.CLOSED)
+    )
+    signed = Q(signatures__version__kind=AgreementKind.HRS)
+    ready = pending.filter(signed, stage__in=[OnboardingStage.AGREEMENT, OnboardingStage.READY]).distinct()
+    ready_ids = list(ready.values_list("pk", flat=True))
+    return {
+        "ready": list(ready.order_by("updated_at", "pk")[:200]),
+        "on_the_way": list(pending.exclude(pk__in=ready_ids).order_by("created_at", "pk")[:200]),
+        "decided": list(
+            _hrs_onboardings(continuum, user)
+            .filter(ce_decision__in=[CeDecision.APPROVED, CeDecision.DECLINED])
+            .order_by("-ce_decided_at", "-pk")[:50]
+        ),
+    }
+
+
+def onboarding_for_ce(*, continuum: Continuum, user: User, onboarding_id: int) -> Onboarding:
+    onboarding = _hrs_onboardings(continuum, user).filter(pk=onboarding_id).first()
+    if onboarding is None:
+        raise Http404
+    return onboarding
+
+
+# --- The API (issue 8): lists scoped like the pages ---------------------------------------------------
+
+
+def _own_or_led(
+    qs: QuerySet, continuum: Continuum, user: User, agency_field: str, user_field: str
+) -> QuerySet:
+    """CoC staff who see every agency: all rows; an agency's ATAs and supervisors: their agencies'
+    rows; everyone: their own."""
+    agencies = _lead_agency_ids(continuum, user)
+    if agencies is None:
+        return qs
+    return qs.filter(Q(**{f"{agency_field}__in": agencies}) | Q(**{user_field: user}))
+
+
+def schema_placeholder(model_name: str) -> QuerySet:
+    """An empty queryset for the OpenAPI generator (it has no tenant)."""
+    from django.apps import apps
+
+    if model_name == "user":
+        return User.objects.none()
+    return apps.get_model("access_requests", model_name)._default_manager.none()
+
+
+def onboarding_list(*, continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    """Onboardings with their open sample client assignment (`open_assignments`), a fixed number of
+    queries for any number of rows."""
+    from .models import OPEN_ASSIGNMENT_STATUSES
+
+    qs = _own_or_led(Onboarding.objects.filter(continuum=continuum), continuum, user, "agency_id", "user")
+    return (
+        qs.select_related("agency", "person", "user", "training_confirmed_by", "continuum")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=SampleClientAssignment.objects.filter(status__in=OPEN_ASSIGNMENT_STATUSES),
+                to_attr="open_assignments",
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def assignment_list(*, continuum: Continuum, user: User) -> QuerySet[SampleClientAssignment]:
+    qs = _own_or_led(
+        SampleClientAssignment.objects.filter(continuum=continuum), continuum, user, "agency_id", "user"
+    )
+    return (
+        qs.select_related("agency", "onboarding__person", "user", "continuum")
+        .prefetch_related(_rounds_prefetch())
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def round_list(*, continuum: Continuum, user: User) -> QuerySet[SampleClientRound]:
+    qs = _own_or_led(
+        SampleClientRound.objects.filter(continuum=continuum),
+        continuum,
+        user,
+        "assignment__agency_id",
+        "assignment__user",
+    )
+    return (
+        qs.select_related(
+            "continuum",
+            "reviewed_by",
+            "assignment__agency",
+            "assignment__onboarding__person",
+            "assignment__user",
+            "assignment__continuum",
+        )
+        .prefetch_related(
+            Prefetch("element_reviews", queryset=ElementReview.objects.select_related("element"))
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def hmis_account_list(*, continuum: Continuum, user: User) -> QuerySet[HmisAccount]:
+    """HMIS accounts: all of them for CoC staff who see licenses (or remove HRSs), their agencies' for
+    ATAs and supervisors, and one's own for everyone."""
+    access = access_for(continuum, user)
+    qs = HmisAccount.objects.filter(continuum=continuum)
+    agencies = _lead_agency_ids(continuum, user)
+    if agencies is None and (access.can(Capability.VIEW_LICENSES) or access.can(Capability.REMOVE_HRS)):
+        pass
+    elif agencies:
+        qs = qs.filter(Q(agency_id__in=agencies) | Q(user=user))
+    else:
+        qs = qs.filter(user=user)
+    return (
+        qs.select_related("agency", "issued_by", "user", "continuum")
+        .prefetch_related("projects")
+        .order_by("agency__name", "full_name", "email", "pk")
+    )
+
+
+def people_onboardings(*, continuum: Continuum, user: User) -> QuerySet[Onboarding]:
+    """The onboardings shown with the people directory: the CoC's for staff who see every agency,
+    the viewer's agencies' otherwise (the same agencies as the directory's memberships)."""
+    from agencies.policies import viewable_agency_ids
+
+    access = access_for(continuum, user)
+    qs = Onboarding.objects.filter(continuum=continuum)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return qs
+    return qs.filter(agency_id__in=viewable_agency_ids(access))
+
+
+def people_directory(*, continuum: Continuum, user: User) -> QuerySet[User]:
+    """The CoC's people the viewer may see (the people pages' rule, agencies.selectors.
+    visible_memberships), each with `visible_memberships`, `visible_onboardings` and
+    `visible_accounts` (the HMIS accounts the viewer may see) — a fixed number of queries."""
+    from agencies.selectors import visible_memberships
+
+    memberships = visible_memberships(continuum=continuum, user=user)
+    onboardings = people_onboardings(continuum=continuum, user=user)
+    return (
+        User.objects.filter(pk__in=memberships.values("user_id"))
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=memberships.select_related("agency").order_by("agency__name", "role"),
+                to_attr="visible_memberships",
+            ),
+            Prefetch(
+                "onboardings",
+                queryset=onboardings.select_related("agency").order_by("-created_at"),
+                to_attr="visible_onboardings",
+            ),
+            Prefetch(
+                "hmis_accounts",
+                queryset=hmis_account_list(continuum=continuum, user=user),
+                to_attr="visible_accounts",
+            ),
+        )
+        .order_by("full_name", "email", "pk")
+    )

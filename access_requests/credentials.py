@@ -28,12 +28,16 @@ from . import credential_notify as notify
 from .credential_config import policy_for
 from .models import (
     AccessRequest,
+    AgreementKind,
+    CeDecision,
+    Eligibility,
     EndUserAgreementSignature,
     EndUserAgreementVersion,
     HmisAccount,
     HmisAccountStatus,
     Onboarding,
     OnboardingStage,
+    Queue,
 )
 from .readiness import person_ready_for_sample_client
 from .services import RequestConflict, access_request_approved
@@ -86,16 +90,40 @@ def sample_client_exemption(
     return ""
 
 
+def is_hrs_request(access_request: AccessRequest) -> bool:
+    """HRS / Coordinated Entry 1474 requests: the HRS form, or any request the CE team reviews."""
+    return access_request.request_type.eligibility == Eligibility.HRS or access_request.queue == Queue.CE_TEAM
+
+
+def hrs_sample_client_exemption(*, setting: str, projects: list[HmisProject]) -> str:
+    """Why a Housing Resource Specialist skips the sample client under the CoC's setting, or ""."""
+    from .models import HrsSampleClient
+
+    if setting == HrsSampleClient.REPLACED_BY_HRS_TRAINING or (
+        setting == HrsSampleClient.WITH_PROJECTS and not projects
+    ):
+        return (
+            "Housing Resource Specialists take the HRS training instead of the sample client; the "
+            "Coordinated Entry team approves Coordinated Entry access."
+        )
+    return ""
+
+
 def onboarding_start(*, access_request: AccessRequest) -> list[Onboarding]:
-    """One onboarding per approved person (idempotent: a second call returns the same rows)."""
+    """One onboarding per approved person (idempotent: a second call returns the same rows). People of
+    an HRS / CE 1474 request also sign the HRS Agreement and wait for the CE team's approval."""
     req = access_request
     projects = list(req.projects.all())
     types = sorted({p.hud_project_type for p in projects})
+    policy = policy_for(req.continuum)
+    hrs = is_hrs_request(req)
     exempt = sample_client_exemption(
         read_only=req.read_only,
         projects=projects,
-        exempt_funding=list(policy_for(req.continuum).sample_client_exempt_funding),
+        exempt_funding=list(policy.sample_client_exempt_funding),
     )
+    if hrs and not exempt:
+        exempt = hrs_sample_client_exemption(setting=policy.hrs_sample_client, projects=projects)
     out: list[Onboarding] = []
     with transaction.atomic():
         for person in req.people.select_related("user").filter(user__isnull=False):
@@ -109,6 +137,8 @@ def onboarding_start(*, access_request: AccessRequest) -> list[Onboarding]:
                     "read_only": req.read_only,
                     "project_types": types,
                     "sample_client_exempt_reason": exempt,
+                    "is_hrs": hrs,
+                    "ce_decision": CeDecision.PENDING if hrs else CeDecision.NOT_NEEDED,
                 },
             )
             if created:
@@ -119,6 +149,7 @@ def onboarding_start(*, access_request: AccessRequest) -> list[Onboarding]:
                     "onboarding.started",
                     stage=onboarding.stage,
                     exempt=exempt,
+                    hrs=hrs,
                 )
             out.append(onboarding)
     return out
@@ -160,7 +191,11 @@ def onboarding_confirm_training(*, onboarding: Onboarding, actor: User) -> Onboa
             headline="Your training is complete",
             subtitle=f"{ob.person.full_name} — {ob.agency.name}",
             lines=[
-                "Next: sign the End User Agreement."
+                (
+                    "Next: sign the End User Agreement and the Housing Resource Specialist Agreement."
+                    if ob.is_hrs
+                    else "Next: sign the End User Agreement."
+                )
                 if ob.sample_client_exempt_reason
                 else "Next: sign up for the HMIS sample client assignment."
             ],
@@ -173,8 +208,16 @@ def onboarding_confirm_training(*, onboarding: Onboarding, actor: User) -> Onboa
 # --- End User Agreement ------------------------------------------------------------------------------
 
 
+def current_agreement(continuum: Continuum, kind: str) -> EndUserAgreementVersion | None:
+    return EndUserAgreementVersion.objects.filter(continuum=continuum, kind=kind, is_current=True).first()
+
+
 def current_eua(continuum: Continuum) -> EndUserAgreementVersion | None:
-    return EndUserAgreementVersion.objects.filter(continuum=continuum, is_current=True).first()
+    return current_agreement(continuum, AgreementKind.END_USER)
+
+
+def current_hrs_agreement(continuum: Continuum) -> EndUserAgreementVersion | None:
+    return current_agreement(continuum, AgreementKind.HRS)
 
 
 def _normalise(name: str) -> str:
@@ -189,6 +232,26 @@ def may_sign_eua(onboarding: Onboarding) -> bool:
         and onboarding.stage == OnboardingStage.TRAINING
         and (person_ready_for_sample_client(onboarding.continuum, onboarding.user))
     )
+
+
+def may_sign_hrs_agreement(onboarding: Onboarding) -> bool:
+    """Housing Resource Specialists sign it at the same point as the End User Agreement."""
+    return onboarding.is_hrs and onboarding.ce_decision != CeDecision.DECLINED and may_sign_eua(onboarding)
+
+
+def signed_kinds(onboarding: Onboarding) -> set[str]:
+    return set(
+        EndUserAgreementSignature.objects.filter(onboarding=onboarding).values_list(
+            "version__kind", flat=True
+        )
+    )
+
+
+def agreements_complete(onboarding: Onboarding) -> bool:
+    """Every agreement this person signs is signed (some version): the End User Agreement, and for
+    Housing Resource Specialists the HRS Agreement too."""
+    kinds = signed_kinds(onboarding)
+    return AgreementKind.END_USER in kinds and (not onboarding.is_hrs or AgreementKind.HRS in kinds)
 
 
 def render_eua_pdf(
@@ -210,16 +273,20 @@ def render_eua_pdf(
             "signed_name": signed_name,
             "signed_at": signed_at.astimezone(onboarding.continuum.tzinfo),
             "email": onboarding.user.email,
+            "is_hrs_agreement": version.kind == AgreementKind.HRS,
         },
     )
     return HTML(string=html).write_pdf()
 
 
-def eua_sign(*, onboarding: Onboarding, actor: User, signed_name: str) -> EndUserAgreementSignature:
-    """The person signs the CoC's current End User Agreement in the application; the PDF is kept in
-    private storage and the ATA / supervisor are told. Re-signing is needed when a new version is current."""
+def _agreement_sign(
+    *, onboarding: Onboarding, actor: User, signed_name: str, kind: str
+) -> EndUserAgreementSignature:
+    title = AgreementKind(kind).label
     if actor.pk != onboarding.user_id:
-        raise PermissionDenied("Only the person themselves signs their End User Agreement.")
+        raise PermissionDenied(f"Only the person themselves signs their {title}.")
+    if kind == AgreementKind.HRS and not onboarding.is_hrs:
+        raise PermissionDenied("Only people approved as Housing Resource Specialists sign the HRS Agreement.")
     if _normalise(signed_name) != _normalise(onboarding.person.full_name):
         raise ValidationError(
             {
@@ -227,17 +294,16 @@ def eua_sign(*, onboarding: Onboarding, actor: User, signed_name: str) -> EndUse
                 f"{onboarding.person.full_name}."
             }
         )
-    version = current_eua(onboarding.continuum)
+    version = current_agreement(onboarding.continuum, kind)
     if version is None:
-        raise ValidationError("The CoC has not published an End User Agreement yet; contact the Help Desk.")
+        raise ValidationError(f"The CoC has not published the {title} yet; contact the Help Desk.")
     with transaction.atomic():
         ob = _locked_onboarding(onboarding)
         if EndUserAgreementSignature.objects.filter(onboarding=ob, version=version).exists():
             raise RequestConflict(f"You already signed version {version.label}.")
-        if not may_sign_eua(ob):
-            raise RequestConflict(
-                "The End User Agreement comes after the sample client (or training, when exempt)."
-            )
+        allowed = may_sign_hrs_agreement(ob) if kind == AgreementKind.HRS else may_sign_eua(ob)
+        if not allowed:
+            raise RequestConflict(f"The {title} comes after the sample client (or training, when exempt).")
         now = timezone.now()
         content = render_eua_pdf(
             version=version, onboarding=ob, signed_name=signed_name.strip(), signed_at=now
@@ -251,48 +317,74 @@ def eua_sign(*, onboarding: Onboarding, actor: User, signed_name: str) -> EndUse
             signed_at=now,
             document_sha256=hashlib.sha256(content).hexdigest(),
         )
+        prefix = "hrs-agreement" if kind == AgreementKind.HRS else "end-user-agreement"
         signature.document.save(
-            f"end-user-agreement-{version.label}-{now:%Y%m%d%H%M%S}.pdf", ContentFile(content), save=False
+            f"{prefix}-{version.label}-{now:%Y%m%d%H%M%S}.pdf", ContentFile(content), save=False
         )
         signature.save()
         before = {"stage": ob.stage}
         if ob.stage != OnboardingStage.CREDENTIALED:
-            from hmis_onboarding.business_calendar import add_business_days
+            if agreements_complete(ob):
+                from hmis_onboarding.business_calendar import add_business_days
 
-            from .configuration import policy_for as request_policy_for
+                from .configuration import policy_for as request_policy_for
 
-            # Training and forms are complete: the access clock starts (LA: within 3 business days).
-            ob.stage = OnboardingStage.READY
-            ob.credential_due_on = add_business_days(
-                ob.continuum,
-                now.astimezone(ob.continuum.tzinfo),
-                request_policy_for(ob.continuum).sla_business_days,
-            )
+                # Training and forms are complete: the access clock starts (LA: within 3 business days).
+                ob.stage = OnboardingStage.READY
+                ob.credential_due_on = add_business_days(
+                    ob.continuum,
+                    now.astimezone(ob.continuum.tzinfo),
+                    request_policy_for(ob.continuum).sla_business_days,
+                )
+            else:
+                # An exempt person signing from the training step: the other agreement is still due.
+                ob.stage = OnboardingStage.AGREEMENT
             ob.save(update_fields=["stage", "credential_due_on", "updated_at"])
         _audit(
             signature,
             ob.continuum,
             actor,
-            "eua.signed",
+            "hrs_agreement.signed" if kind == AgreementKind.HRS else "eua.signed",
             before,
             stage=ob.stage,
             version=version.label,
             sha256=signature.document_sha256,
         )
+        lines = [
+            f"Version {version.label}, signed {now.astimezone(ob.continuum.tzinfo):%B %-d, %Y}.",
+            "The signed PDF is on the person's HMIS access page and your licenses page.",
+        ]
+        if kind == AgreementKind.HRS and ob.ce_decision == CeDecision.PENDING:
+            lines.append("The Coordinated Entry team approves Coordinated Entry access next.")
         notify.send(
             continuum=ob.continuum,
-            key=f"eua:{signature.pk}:signed",
-            subject=f"End User Agreement signed: {ob.person.full_name} ({ob.agency.name})",
-            headline="An End User Agreement was signed",
+            key=f"{'hrs' if kind == AgreementKind.HRS else 'eua'}:{signature.pk}:signed",
+            subject=f"{title} signed: {ob.person.full_name} ({ob.agency.name})",
+            headline=f"{'A' if kind == AgreementKind.HRS else 'An'} {title} was signed",
             subtitle=f"{ob.person.full_name} — {ob.agency.name}",
-            lines=[
-                f"Version {version.label}, signed {now.astimezone(ob.continuum.tzinfo):%B %-d, %Y}.",
-                "The signed PDF is on the person's HMIS access page and your licenses page.",
-            ],
+            lines=lines,
             recipients=notify.agency_leads(ob.agency),
+            to_email=ob.continuum.ce_team_email if kind == AgreementKind.HRS else "",
             link=notify.my_access_url(ob.continuum),
         )
     return signature
+
+
+def eua_sign(*, onboarding: Onboarding, actor: User, signed_name: str) -> EndUserAgreementSignature:
+    """The person signs the CoC's current End User Agreement in the application; the PDF is kept in
+    private storage and the ATA / supervisor are told. Re-signing is needed when a new version is current."""
+    return _agreement_sign(
+        onboarding=onboarding, actor=actor, signed_name=signed_name, kind=AgreementKind.END_USER
+    )
+
+
+def hrs_agreement_sign(*, onboarding: Onboarding, actor: User, signed_name: str) -> EndUserAgreementSignature:
+    """A Housing Resource Specialist signs the CoC's current individual HRS Agreement (seed 000); same
+    rules as the End User Agreement (typed name must match the request, PDF kept privately, ATA and
+    supervisor told), and the CE team's inbox is told that an approval is coming."""
+    return _agreement_sign(
+        onboarding=onboarding, actor=actor, signed_name=signed_name, kind=AgreementKind.HRS
+    )
 
 
 # --- Issuance ----------------------------------------------------------------------------------------
@@ -326,7 +418,7 @@ def hmis_account_issue(
         errors["hmis_role"] = "Enter the HMIS role given to the person."
     if any(p.agency_id != onboarding.agency_id or not p.is_active for p in projects):
         errors["projects"] = "Choose active projects of the person's agency."
-    if not projects and not onboarding.read_only:
+    if not projects and not onboarding.read_only and not onboarding.is_hrs:
         errors["projects"] = "Choose the projects the credential opens."
     if errors:
         raise ValidationError(errors)
@@ -339,6 +431,12 @@ def hmis_account_issue(
                     f"{ob.person.full_name} is at the {ob.get_stage_display().lower()} step; "
                     "credentials come "
                     "after the signed End User Agreement."
+                )
+            if ob.is_hrs and ob.ce_decision != CeDecision.APPROVED:
+                raise RequestConflict(
+                    f"{ob.person.full_name} needs Coordinated Entry access as a Housing Resource Specialist: "
+                    "the Coordinated Entry team must approve them before credentials are issued, and "
+                    "has not approved them yet."
                 )
             email = ob.user.email.lower()
             existing = (
@@ -451,7 +549,10 @@ def _change_status(
         acc.save(update_fields=["status", "status_reason", "status_changed_at"])
         if status == HmisAccountStatus.REVOKED and acc.onboarding_id:
             Onboarding.objects.filter(pk=acc.onboarding_id).update(
-                stage=OnboardingStage.CLOSED, updated_at=timezone.now()
+                stage=OnboardingStage.CLOSED,
+                closed_at=acc.status_changed_at,
+                closed_reason=reason[:300],
+                updated_at=timezone.now(),
             )
         _audit(acc, acc.continuum, actor, action, before, status=acc.status, status_reason=acc.status_reason)
         notify.send(

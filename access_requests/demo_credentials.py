@@ -1,7 +1,8 @@
 """Demo people at every step after approval (issue 6), for both reference CoCs: in training, with an
 open sample client that needed corrections, waiting for review, with a walk-through scheduled, past
 the sample client and due to sign, signed and ready for credentials, credentialed, suspended and
-offboarded. Built through the real services; running it twice changes nothing."""
+offboarded; in Chicago also a Housing Resource Specialist awaiting the Coordinated Entry team.
+Built through the real services; running it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -226,6 +227,51 @@ def seed_credentials(continuum: Continuum, key: str, password: str = "") -> int:
             )
         elif trainee.state == "offboarded":
             credentials.hmis_account_offboard(account=account, actor=ata, note="Moved to another city")
+    if key == "chicago":
+        created += _seed_hrs_awaiting_ce(continuum, agency, helpdesk, ata, password or DEMO_PASSWORD)
     # This quarter's access review, open for the ATAs to certify.
     access_review.access_review_open(continuum=continuum, actor=helpdesk)
     return created
+
+
+# A Housing Resource Specialist (seed 000) at Lakeshore Family Services, an approved HRS host: HRS
+# training done (no sample client: an HRS-only request), both agreements signed, waiting for the
+# Coordinated Entry team's approval before the Help Desk may issue Coordinated Entry access.
+HRS_DEMO = DemoTrainee("m.castillo@example.org", "Marisol", "Castillo", "hrs_awaiting_ce")
+CHICAGO_CE_TEAM = "chicago.ce@example.org"
+
+
+def _seed_hrs_awaiting_ce(
+    continuum: Continuum, agency: Agency, helpdesk: User, ata: User, password: str
+) -> int:
+    trainee = HRS_DEMO
+    name = f"{trainee.first} {trainee.last}"
+    user = _person(trainee.email, name, agency, password)
+    now = timezone.now()
+    req = AccessRequest.objects.create(
+        continuum=continuum,
+        agency=agency,
+        request_type=RequestType.objects.get(continuum=continuum, code="hrs-1474"),
+        queue="ce_team",
+        status=RequestStatus.APPROVED,
+        created_by=ata,
+        submitted_by=ata,
+        submitted_at=now - datetime.timedelta(days=21),
+        decided_by=User.objects.get(email=CHICAGO_CE_TEAM),
+        decided_at=now - datetime.timedelta(days=19),
+        responsibilities="Administer the Standardized Housing Assessment at the drop-in center.",
+    )
+    RequestedPerson.objects.create(
+        continuum=continuum,
+        access_request=req,
+        first_name=trainee.first,
+        last_name=trainee.last,
+        email=trainee.email,
+        user=user,
+    )
+    (onboarding,) = credentials.onboarding_start(access_request=req)
+    onboarding = credentials.onboarding_confirm_training(onboarding=onboarding, actor=helpdesk)
+    credentials.hrs_agreement_sign(onboarding=onboarding, actor=user, signed_name=name)
+    onboarding.refresh_from_db()
+    credentials.eua_sign(onboarding=onboarding, actor=user, signed_name=name)
+    return 1

@@ -14,6 +14,22 @@ class SignForm(forms.Form):
     agree = forms.BooleanField(label="I have read the End User Agreement and agree to it.")
 
 
+class HrsSignForm(forms.Form):
+    signed_name = forms.CharField(
+        label="Type your full name to sign", max_length=200, help_text="Typing your name is your signature."
+    )
+    agree = forms.BooleanField(label="I have read the Housing Resource Specialist Agreement and agree to it.")
+
+
+class CeDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for declining",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The person and their ATA read this.",
+    )
+
+
 class SubmitForm(forms.Form):
     client_reference = forms.CharField(label="Sample client ID in the HMIS training site", max_length=100)
     note = forms.CharField(

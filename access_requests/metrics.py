@@ -29,6 +29,8 @@ from .models import (
     AccessRequest,
     HmisAccount,
     HmisAccountStatus,
+    Onboarding,
+    OnboardingStage,
     Queue,
     RequestedPerson,
     RequestStatus,
@@ -80,10 +82,19 @@ def requests_by_status(scope: MetricScope) -> Chart:
 @register_metric("requests.funnel", order=20)
 def onboarding_funnel(scope: MetricScope) -> Chart:
     """People (by e-mail, so someone named on two requests counts once) named on requests → on
-    approved requests → holding an active HMIS account.
-    (Training and the sample client round add their stages between these when they land.)"""
+    approved requests → learning path complete → sample client passed (or exempt) → holding an
+    active HMIS account."""
+    from training.models import LearningPath
+
     live_account = HmisAccount.objects.filter(
         continuum=scope.continuum, email__iexact=OuterRef("email"), status=HmisAccountStatus.ACTIVE
+    )
+    trained = LearningPath.objects.filter(
+        continuum=scope.continuum, user_id=OuterRef("user_id"), is_complete=True
+    )
+    past_sample_client = Onboarding.objects.filter(
+        person_id=OuterRef("pk"),
+        stage__in=(OnboardingStage.AGREEMENT, OnboardingStage.READY, OnboardingStage.CREDENTIALED),
     )
     approved = Q(access_request__status=RequestStatus.APPROVED)
     totals = (
@@ -92,19 +103,23 @@ def onboarding_funnel(scope: MetricScope) -> Chart:
         .aggregate(
             requested=Count(Lower("email"), distinct=True),
             approved=Count(Lower("email"), filter=approved, distinct=True),
+            trained=Count(Lower("email"), filter=approved & Exists(trained), distinct=True),
+            sample_client=Count(Lower("email"), filter=approved & Exists(past_sample_client), distinct=True),
             credentialed=Count(Lower("email"), filter=approved & Exists(live_account), distinct=True),
         )
     )
     rows = [
         Row("Requested", [totals["requested"]]),
         Row("Approved", [totals["approved"]]),
+        Row("Learning path complete", [totals["trained"]]),
+        Row("Sample client passed or exempt", [totals["sample_client"]]),
         Row("Holding live HMIS credentials", [totals["credentialed"]]),
     ]
     return Chart(
         key="onboarding-funnel",
         title="Onboarding funnel (people)",
-        description="People named on submitted requests, how many were approved, and how many now hold "
-        "an active HMIS account.",
+        description="People named on submitted requests, how many were approved, completed their "
+        "learning path, passed the sample client (or were exempt), and now hold an active HMIS account.",
         series=["People"],
         rows=rows,
     )

@@ -366,6 +366,21 @@ class HmisAccount(models.Model):
 # --- Per-person onboarding, sample client, End User Agreement (issue 6) -----------------------------
 
 
+class HrsSampleClient(models.TextChoices):
+    """Whether Housing Resource Specialists do the sample client (seed 001: "in addition to or instead
+    of, depending on need")."""
+
+    REQUIRED = "required", "Required: the HRS training comes in addition to the sample client"
+    WITH_PROJECTS = (
+        "with_projects",
+        "Only when the request also names projects; otherwise the HRS training replaces it",
+    )
+    REPLACED_BY_HRS_TRAINING = (
+        "replaced_by_hrs_training",
+        "Never: the HRS training replaces the sample client",
+    )
+
+
 class CredentialPolicy(models.Model):
     """A CoC's settings for the last steps to a live credential and for keeping it (DESIGN.md §3)."""
 
@@ -406,6 +421,14 @@ class CredentialPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="The review escalates at its due date; unanswered accounts are suspended after this grace.",
     )
+    hrs_sample_client = models.CharField(
+        "Sample client for Housing Resource Specialists",
+        max_length=32,
+        choices=HrsSampleClient.choices,
+        default=HrsSampleClient.WITH_PROJECTS,
+        help_text="People approved through the HRS / Coordinated Entry 1474 form take the HRS training; "
+        "this says whether they also complete the sample client.",
+    )
 
     class Meta:
         verbose_name_plural = "credential policies"
@@ -421,6 +444,13 @@ class OnboardingStage(models.TextChoices):
     READY = "ready", "Ready for credentials"
     CREDENTIALED = "credentialed", "Credentialed"
     CLOSED = "closed", "Closed"
+
+
+class CeDecision(models.TextChoices):
+    NOT_NEEDED = "", "Not needed"
+    PENDING = "pending", "Awaiting the Coordinated Entry team"
+    APPROVED = "approved", "Approved by the Coordinated Entry team"
+    DECLINED = "declined", "Declined by the Coordinated Entry team"
 
 
 class Onboarding(models.Model):
@@ -445,21 +475,46 @@ class Onboarding(models.Model):
         blank=True,
         help_text="Access promised by this day once training and forms are complete (LA: 3 business days).",
     )
+    # Housing Resource Specialists (HRS / CE 1474 requests): the individual HRS Agreement and the CE
+    # team's approval come before Coordinated Entry access is issued (seed 000).
+    is_hrs = models.BooleanField("Housing Resource Specialist", default=False)
+    ce_decision = models.CharField(max_length=10, choices=CeDecision.choices, blank=True, default="")
+    ce_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ce_decided_at = models.DateTimeField(null=True, blank=True)
+    ce_decision_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["continuum", "stage"], name="onboarding_stage")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_hrs=True) | Q(ce_decision=""), name="onboarding_ce_decision_only_for_hrs"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Onboarding of {self.person.full_name} ({self.agency.name})"
 
 
+class AgreementKind(models.TextChoices):
+    """The individual agreements a person signs in the application (each kind has its own versions)."""
+
+    END_USER = "end_user", "HMIS End User Agreement"
+    HRS = "hrs", "Housing Resource Specialist Agreement"
+
+
 class EndUserAgreementVersion(models.Model):
-    """The text a person signs before using the HMIS; each CoC keeps its versions."""
+    """The text a person signs before using the HMIS (or, kind HRS, before Coordinated Entry access);
+    each CoC keeps its versions of each kind, one current per kind."""
 
     continuum = models.ForeignKey(Continuum, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=AgreementKind.choices, default=AgreementKind.END_USER)
     label = models.CharField(max_length=40, help_text="As printed, e.g. 2026.1.")
     title = models.CharField(max_length=200, default="HMIS End User Agreement")
     body = models.TextField(help_text="One commitment per paragraph; blank lines separate paragraphs.")
@@ -469,9 +524,13 @@ class EndUserAgreementVersion(models.Model):
     class Meta:
         ordering = ["continuum", "-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["continuum", "label"], name="eua_label_per_continuum"),
             models.UniqueConstraint(
-                fields=["continuum"], condition=Q(is_current=True), name="eua_one_current_per_continuum"
+                fields=["continuum", "kind", "label"], name="eua_label_per_continuum_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["continuum", "kind"],
+                condition=Q(is_current=True),
+                name="eua_one_current_per_continuum_kind",
             ),
         ]
 
@@ -484,7 +543,8 @@ class EndUserAgreementVersion(models.Model):
 
 
 def eua_document_path(instance: EndUserAgreementSignature, filename: str) -> str:
-    return f"end-user-agreements/{instance.continuum_id}/{instance.user_id}/{filename}"
+    folder = "hrs-agreements" if instance.version.kind == AgreementKind.HRS else "end-user-agreements"
+    return f"{folder}/{instance.continuum_id}/{instance.user_id}/{filename}"
 
 
 class EndUserAgreementSignature(models.Model):
@@ -505,6 +565,10 @@ class EndUserAgreementSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} signed by {self.signed_name}"
+
+    @property
+    def kind(self) -> str:
+        return self.version.kind
 
 
 class RubricElement(models.Model):

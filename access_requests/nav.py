@@ -20,6 +20,13 @@ def _ce_queue(continuum, access):
     return None
 
 
+@register_nav("Requests", "HRS approvals", order=25)
+def _hrs_approvals(continuum, access):
+    if access.can(Capability.REVIEW_CE_REQUESTS):
+        return reverse("ce_approvals", args=[continuum.slug])
+    return None
+
+
 @register_nav("Requests", "Access requests", order=30)
 def _requests(continuum, access):
     return reverse("request_list", args=[continuum.slug]) if access.can(Capability.VIEW_REQUESTS) else None

@@ -451,3 +451,165 @@ def sample_client_expire_due(
             _expire(a, now, "The assignment's days ran out.")
             expired += 1
     return expired
+
+
+# --- Closing an onboarding -----------------------------------------------------------------------------
+
+
+def onboarding_close_locked(
+    ob: Onboarding, *, actor: User | None, reason: str, action: str, now: datetime.datetime
+) -> None:
+    """Close an onboarding and any sample client assignment it holds (its seat goes to the waitlist).
+    Call inside a transaction holding the CoC row lock (`_lock_continuum`) and the onboarding's."""
+    held = list(
+        SampleClientAssignment.objects.select_for_update(of=("self",)).filter(
+            onboarding=ob, status__in=[AssignmentStatus.WAITLISTED, AssignmentStatus.OPEN]
+        )
+    )
+    for assignment in held:
+        before_status = assignment.status
+        _close(assignment, AssignmentStatus.EXPIRED, reason, now)
+        _audit(
+            assignment,
+            ob.continuum,
+            actor,
+            "sample_client.closed",
+            {"status": before_status},
+            status=assignment.status,
+            reason=reason,
+        )
+    before = {"stage": ob.stage}
+    ob.stage, ob.closed_at, ob.closed_reason = OnboardingStage.CLOSED, now, reason[:300]
+    ob.save(update_fields=["stage", "closed_at", "closed_reason", "updated_at"])
+    _audit(ob, ob.continuum, actor, action, before, stage=ob.stage, reason=ob.closed_reason)
+    if held:
+        _promote_waitlist(ob.continuum, now)
+
+
+# Stages where the person (not staff) moves things forward; an onboarding idle there is closed.
+IDLE_CLOSE_STAGES = (OnboardingStage.TRAINING, OnboardingStage.SAMPLE_CLIENT, OnboardingStage.AGREEMENT)
+
+
+def onboardings_idle_since(continuum: Continuum, cutoff: datetime.datetime):
+    """Open onboardings (before the Help Desk's steps) whose last activity is older than `cutoff`.
+    Activity: any change of the onboarding, a sample client sign-up, submission or review, a
+    signature, or training progress on the person's learning path. One query."""
+    from django.db.models import F, OuterRef, Subquery
+    from django.db.models.functions import Coalesce, Greatest
+
+    from training.models import LearningPath
+
+    from .models import EndUserAgreementSignature
+
+    def latest(qs, field):
+        return Coalesce(Subquery(qs.order_by(f"-{field}").values(field)[:1]), F("updated_at"))
+
+    mine = {"onboarding": OuterRef("pk")}
+    return (
+        Onboarding.objects.filter(continuum=continuum, stage__in=IDLE_CLOSE_STAGES, updated_at__lt=cutoff)
+        .annotate(
+            last_activity=Greatest(
+                F("updated_at"),
+                latest(SampleClientAssignment.objects.filter(**mine), "requested_at"),
+                latest(
+                    SampleClientRound.objects.filter(
+                        assignment__onboarding=OuterRef("pk"), submitted_at__isnull=False
+                    ),
+                    "submitted_at",
+                ),
+                latest(
+                    SampleClientRound.objects.filter(
+                        assignment__onboarding=OuterRef("pk"), reviewed_at__isnull=False
+                    ),
+                    "reviewed_at",
+                ),
+                latest(EndUserAgreementSignature.objects.filter(**mine), "signed_at"),
+                latest(
+                    LearningPath.objects.filter(
+                        continuum=OuterRef("continuum"), user=OuterRef("user"), last_progress_at__isnull=False
+                    ),
+                    "last_progress_at",
+                ),
+            )
+        )
+        .filter(last_activity__lt=cutoff)
+    )
+
+
+def onboarding_idle_close_sweep(
+    *, continuum: Continuum, now: datetime.datetime | None = None, batch: int = 200
+) -> int:
+    """Close onboardings without activity for longer than the CoC's window (DESIGN.md §3: "after 6
+    months without finishing, the ATA must request training again"; the training policy's setting).
+    The person and the agency's ATAs are told; the ATA files a new access request. Idempotent: a
+    closed onboarding is no longer open, and each candidate is re-checked under its lock."""
+    from training.selectors import training_policy
+
+    from .advice import _months_ago
+
+    now = now or timezone.now()
+    tz = continuum.tzinfo
+    months = training_policy(continuum).training_expires_after_months
+    cutoff_day = _months_ago(now.astimezone(tz).date(), months)
+    cutoff = datetime.datetime.combine(cutoff_day, datetime.time.min, tzinfo=tz)
+    closed = 0
+    last_pk = 0
+    while True:
+        due = list(
+            onboardings_idle_since(continuum, cutoff)
+            .filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "last_activity")[:batch]
+        )
+        if not due:
+            break
+        for pk, last_activity in due:
+            with transaction.atomic():
+                _lock_continuum(continuum)
+                ob = _locked_onboarding(Onboarding(pk=pk))
+                # Re-check under the lock: activity may have happened since the candidate query.
+                if not onboardings_idle_since(continuum, cutoff).filter(pk=pk).exists():
+                    continue
+                since = last_activity.astimezone(tz)
+                reason = (
+                    f"No activity since {since:%B %-d, %Y} (more than {months} months): the ATA files a "
+                    "new training request."
+                )
+                onboarding_close_locked(
+                    ob, actor=None, reason=reason, action="onboarding.closed_idle", now=now
+                )
+                _notify_idle_close(ob, since, months)
+                closed += 1
+        last_pk = due[-1][0]
+    return closed
+
+
+def _notify_idle_close(ob: Onboarding, since: datetime.datetime, months: int) -> None:
+    subtitle = f"{ob.person.full_name} — {ob.agency.name}"
+    notify.send(
+        continuum=ob.continuum,
+        key=f"onboarding:{ob.pk}:closed_idle",
+        subject=f"New training request needed: {ob.person.full_name} ({ob.agency.name})",
+        headline="Onboarding closed after inactivity: a new training request is needed",
+        subtitle=subtitle,
+        lines=[
+            f"No progress since {since:%B %-d, %Y}, more than the {months} months the CoC allows to finish.",
+            "If the person still needs HMIS access, file a new access request for them; their training "
+            "starts again from that request.",
+        ],
+        recipients=notify.agency_leads(ob.agency, [Role.ATA]),
+        link=notify.absolute_url_for("request_new", ob.continuum),
+    )
+    notify.send(
+        continuum=ob.continuum,
+        key=f"onboarding:{ob.pk}:closed_idle",
+        subject="Your HMIS onboarding was closed after inactivity",
+        headline="Your onboarding was closed after inactivity",
+        subtitle=subtitle,
+        lines=[
+            f"No progress since {since:%B %-d, %Y}, more than the {months} months the CoC allows to finish.",
+            "Your agency's ATA was asked to file a new training request if you still need HMIS access.",
+        ],
+        recipients=[ob.user],
+        link=notify.my_access_url(ob.continuum),
+    )

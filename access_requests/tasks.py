@@ -27,6 +27,7 @@ def sweep_access_lifecycle_for_continuum(continuum_id: int) -> dict[str, int]:
     result = credentials.inactivity_sweep(continuum=continuum)
     result["agreement_lapsed"] = credentials.agreement_lapse_sweep(continuum=continuum)
     result["assignments_expired"] = sample_client.sample_client_expire_due(continuum=continuum)
+    result["onboardings_closed_idle"] = sample_client.onboarding_idle_close_sweep(continuum=continuum)
     result.update(
         {f"review_{k}": v for k, v in access_review.access_review_sweep(continuum=continuum).items()}
     )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/advice/", views.request_advice, name="request_advice"),
     path("requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    path("requests/<int:request_id>/summary.pdf", views.request_summary_pdf, name="request_summary_pdf"),
     path("requests/<int:request_id>/<slug:action>/", views.request_action, name="request_action"),
     path("queue/<slug:queue_slug>/", views.queue, name="request_queue"),
     path("pathway/", views_config.pathway, name="pathway_config"),
@@ -25,6 +26,18 @@ urlpatterns += [
         name="my_access_action",
     ),
     path("agreements/end-user/<int:signature_id>.pdf", credential_views.eua_document, name="eua_document"),
+    path(
+        "my-access/hrs-agreement/<int:onboarding_id>/",
+        credential_views.hrs_agreement_sign,
+        name="hrs_agreement_sign",
+    ),
+    path(
+        "agreements/hrs/<int:signature_id>.pdf",
+        credential_views.hrs_agreement_document,
+        name="hrs_agreement_document",
+    ),
+    path("ce-approvals/", credential_views.ce_approvals, name="ce_approvals"),
+    path("ce-approvals/<int:onboarding_id>/", credential_views.ce_approval, name="ce_approval"),
     path("sample-clients/", credential_views.sample_client_queue, name="sample_client_queue"),
     path(
         "sample-clients/rounds/<int:round_id>/",

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from agencies.participation import agency_can_submit_access_requests
 from agencies.selectors import agency_list
 from hmis_onboarding.decorators import tenant_view
-from hmis_onboarding.exports import csv_response
+from hmis_onboarding.exports import csv_response, pdf_response
 from hmis_onboarding.permissions import Capability
 from rollout.gates import request_submission_closed_reason
 
@@ -227,6 +228,17 @@ def _history(request: HttpRequest, req) -> list:
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     req = selectors.request_get(continuum=request.continuum, user=request.user, request_id=request_id)
     return render(request, "access_requests/detail.html", _detail_context(request, req))
+
+
+@tenant_view(Capability.VIEW_REQUESTS)
+def request_summary_pdf(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The request's summary as a PDF, for whoever may see the request (anyone else: 404)."""
+    from .documents import request_summary_pdf as render_summary
+
+    continuum, user = request.continuum, request.user
+    req = selectors.request_get(continuum=continuum, user=user, request_id=request_id)
+    content = render_summary(continuum=continuum, user=user, access_request=req)
+    return pdf_response(content, filename=f"access-request-{req.pk}-{slugify(req.agency.name)}.pdf")
 
 
 def _bound(form_class, request: HttpRequest, **kwargs):

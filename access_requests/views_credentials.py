@@ -14,11 +14,19 @@ from django.views.decorators.http import require_POST
 from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.permissions import Capability, Role
 
-from . import access_review, credentials, sample_client
+from . import access_review, credentials, hrs, sample_client
 from . import credential_selectors as selectors
 from .credential_config import policy_for, project_type_label
-from .forms_credentials import IssueForm, OffboardForm, ReviewForm, SignForm, SubmitForm
-from .models import OnboardingStage
+from .forms_credentials import (
+    CeDeclineForm,
+    HrsSignForm,
+    IssueForm,
+    OffboardForm,
+    ReviewForm,
+    SignForm,
+    SubmitForm,
+)
+from .models import AgreementKind, CeDecision, OnboardingStage
 from .services import RequestConflict
 
 
@@ -38,11 +46,14 @@ def my_access(request: HttpRequest) -> HttpResponse:
     continuum = request.continuum
     onboardings = list(selectors.my_onboardings(continuum=continuum, user=request.user))
     current = credentials.current_eua(continuum)
+    current_hrs = credentials.current_hrs_agreement(continuum)
     cards = []
     for ob in onboardings:
         assignments = list(ob.assignments.all())
         open_assignment = next((a for a in assignments if a.status in ("waitlisted", "open")), None)
-        signed_labels = {s.version.label for s in ob.signatures.all()}
+        signed = [(s.version.kind, s.version.label) for s in ob.signatures.all()]
+        signed_labels = {label for kind, label in signed if kind == AgreementKind.END_USER}
+        hrs_labels = {label for kind, label in signed if kind == AgreementKind.HRS}
         cards.append(
             {
                 "onboarding": ob,
@@ -59,6 +70,9 @@ def my_access(request: HttpRequest) -> HttpResponse:
                 "must_sign": current is not None
                 and current.label not in signed_labels
                 and credentials.may_sign_eua(ob),
+                "must_sign_hrs": current_hrs is not None
+                and current_hrs.label not in hrs_labels
+                and credentials.may_sign_hrs_agreement(ob),
                 "project_types": [project_type_label(t) for t in ob.project_types],
             }
         )
@@ -112,6 +126,64 @@ def my_access_action(request: HttpRequest, onboarding_id: int, action: str) -> H
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
     return back
+
+
+@tenant_view()
+def hrs_agreement_sign(request: HttpRequest, onboarding_id: int) -> HttpResponse:
+    """The person's own page to read and sign the CoC's current HRS Agreement."""
+    continuum = request.continuum
+    ob = selectors.my_onboarding(continuum=continuum, user=request.user, onboarding_id=onboarding_id)
+    if not ob.is_hrs:
+        raise Http404
+    version = credentials.current_hrs_agreement(continuum)
+    signatures = [s for s in ob.signatures.all() if s.version.kind == AgreementKind.HRS]
+    signed_current = version is not None and any(s.version_id == version.pk for s in signatures)
+    form = HrsSignForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                credentials.hrs_agreement_sign(
+                    onboarding=ob, actor=request.user, signed_name=form.cleaned_data["signed_name"]
+                )
+            except ValidationError as error:
+                _errors(form, error)
+            except RequestConflict as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    "Signed. Your ATA received the agreement; the Coordinated Entry team approves your "
+                    "Coordinated Entry access next.",
+                )
+                return redirect("my_access", continuum.slug)
+        status = 400
+    return render(
+        request,
+        "access_requests/hrs_agreement_sign.html",
+        {
+            "onboarding": ob,
+            "version": version,
+            "signatures": signatures,
+            "signed_current": signed_current,
+            "may_sign": version is not None and not signed_current and credentials.may_sign_hrs_agreement(ob),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@tenant_view()
+def hrs_agreement_document(request: HttpRequest, signature_id: int) -> HttpResponse:
+    signature = selectors.signature_get(
+        continuum=request.continuum, user=request.user, signature_id=signature_id, kind=AgreementKind.HRS
+    )
+    return FileResponse(
+        signature.document.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"hrs-agreement-{signature.version.label}.pdf",
+    )
 
 
 @tenant_view()
@@ -261,7 +333,11 @@ def licenses(request: HttpRequest) -> HttpResponse:
     for agency in agencies:
         holders = []
         for account in agency.holders:
-            signatures = list(account.onboarding.signatures.all()) if account.onboarding_id else []
+            signatures = (
+                [s for s in account.onboarding.signatures.all() if s.version.kind == AgreementKind.END_USER]
+                if account.onboarding_id
+                else []
+            )
             holders.append(
                 {
                     "account": account,
@@ -337,3 +413,63 @@ def access_review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
             request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         )
     return redirect("access_reviews", request.continuum.slug)
+
+
+# --- Coordinated Entry team: Housing Resource Specialists --------------------------------------------
+
+
+@tenant_view(Capability.REVIEW_CE_REQUESTS)
+def ce_approvals(request: HttpRequest) -> HttpResponse:
+    queue = selectors.ce_approval_queue(continuum=request.continuum, user=request.user)
+    return render(request, "access_requests/ce_approvals.html", queue)
+
+
+@tenant_view(Capability.REVIEW_CE_REQUESTS)
+def ce_approval(request: HttpRequest, onboarding_id: int) -> HttpResponse:
+    continuum = request.continuum
+    ob = selectors.onboarding_for_ce(continuum=continuum, user=request.user, onboarding_id=onboarding_id)
+    form = CeDeclineForm(request.POST if request.POST.get("decision") == "decline" else None)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "approve":
+                hrs.hrs_ce_approve(onboarding=ob, actor=request.user)
+                messages.success(
+                    request, f"{ob.person.full_name} is approved; the person and their ATA were told."
+                )
+                return redirect("ce_approvals", continuum.slug)
+            if decision == "decline":
+                if form.is_valid():
+                    hrs.hrs_ce_decline(onboarding=ob, actor=request.user, reason=form.cleaned_data["reason"])
+                    messages.success(
+                        request, f"{ob.person.full_name} was declined; the person and their ATA were told."
+                    )
+                    return redirect("ce_approvals", continuum.slug)
+            else:
+                errors.append("Choose to approve or decline.")
+        except ValidationError as error:
+            if form.is_bound:
+                _errors(form, error)
+            else:
+                errors.extend(error.messages)
+        except (RequestConflict, PermissionDenied) as error:
+            errors.append(str(error))
+        status = 400
+    signatures = list(ob.signatures.all())
+    return render(
+        request,
+        "access_requests/ce_approval.html",
+        {
+            "onboarding": ob,
+            "hrs_signature": next((s for s in signatures if s.version.kind == AgreementKind.HRS), None),
+            "eua_signature": next((s for s in signatures if s.version.kind == AgreementKind.END_USER), None),
+            "problem": hrs.ce_decision_problem(ob),
+            "approval_problem": hrs.ce_approval_problem(ob),
+            "pending": ob.ce_decision == CeDecision.PENDING,
+            "form": form,
+            "errors": errors,
+        },
+        status=status,
+    )

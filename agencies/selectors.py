@@ -85,16 +85,23 @@ class Person:
         return [Role(r).label for r in self.roles]
 
 
+def visible_memberships(*, continuum: Continuum, user: User) -> QuerySet[Membership]:
+    """The active memberships behind the people the viewer may see: CoC staff see everyone's, agency
+    roles that see their agency (ATA, supervisor, executive director) their agencies'."""
+    access = access_for(continuum, user)
+    qs = Membership.objects.filter(continuum=continuum, is_active=True)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return qs
+    if not access.can(Capability.VIEW_OWN_AGENCY):
+        return qs.none()
+    return qs.filter(agency_id__in=viewable_agency_ids(access))
+
+
 def people_list(*, continuum: Continuum, user: User, agency: Agency | None = None) -> list[Person]:
     """People of the CoC the viewer may see: CoC staff see everyone, agency roles their agencies."""
-    access = access_for(continuum, user)
-    qs = Membership.objects.filter(continuum=continuum, is_active=True).select_related("user", "agency")
+    qs = visible_memberships(continuum=continuum, user=user).select_related("user", "agency")
     if agency is not None:
         qs = qs.filter(agency=agency)
-    if not access.can(Capability.VIEW_ALL_AGENCIES):
-        if not access.can(Capability.VIEW_OWN_AGENCY):
-            return []
-        qs = qs.filter(agency_id__in=viewable_agency_ids(access))
     people: dict[int, Person] = {}
     for m in qs.order_by("user__full_name", "user__email", "role"):
         person = people.setdefault(m.user_id, Person(user=m.user))

@@ -192,6 +192,18 @@ def median(values: Sequence[float]) -> float | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def metric_cells(charts: Sequence[Chart]) -> list[list[Any]]:
+    """Every number of every chart, one line per cell (chart, unit, row, column, value, note): the
+    page's CSV export. Values are numbers (one decimal at most) or empty when there is none."""
+    cells = []
+    for chart in charts:
+        for row in chart.rows:
+            for column, value in zip(chart.table_columns, row.values, strict=False):
+                number = "" if value is None else (round(value, 1) if isinstance(value, float) else value)
+                cells.append([chart.title, chart.unit, row.label, column, number, row.note])
+    return cells
+
+
 Provider = Callable[[MetricScope], "Chart | None"]
 _PROVIDERS: list[tuple[int, str, Provider]] = []
 

@@ -35,7 +35,8 @@ BEAT_SCHEDULE = {
     },
     # HMIS accounts: warn, then suspend, people inactive past the window; suspend the accounts of
     # agencies whose agreement lapsed; expire sample client assignments whose days ran out (and give
-    # their seats to the waitlist). After the agreement sweep (same morning), so a lapse recorded at
+    # their seats to the waitlist); close onboardings idle past the CoC's window (the ATA is asked for a
+    # new training request). After the agreement sweep (same morning), so a lapse recorded at
     # 09:05 suspends access the same day.
     "sweep-access-lifecycle": {
         "task": "access_requests.tasks.sweep_access_lifecycle",

@@ -15,7 +15,7 @@ from .api import AuditEventFilter
 from .decorators import tenant_view
 from .exports import csv_response
 from .forms import ApiTokenForm, MetricsFilterForm
-from .metrics import MetricScope, collect_metrics
+from .metrics import MetricScope, collect_metrics, metric_cells
 from .permissions import Capability, Role
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
@@ -104,4 +104,17 @@ def metrics(request: HttpRequest) -> HttpResponse:
         until=filters.get("until"),
     )
     charts = collect_metrics(scope)
-    return render(request, "insight/metrics.html", {"form": form, "charts": charts, "scope": scope})
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            filename=f"metrics-{continuum.slug}",
+            header=["chart", "unit", "row", "column", "value", "note"],
+            rows=metric_cells(charts),
+            row=list,
+        )
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return render(
+        request,
+        "insight/metrics.html",
+        {"form": form, "charts": charts, "scope": scope, "csv_query": query.urlencode()},
+    )

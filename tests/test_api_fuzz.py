@@ -58,7 +58,49 @@ def real_objects(tenant, request) -> dict[str, int]:
         "access-requests": request.pk,
         "audit-events": audit_record(action="fuzz.marker", continuum=tenant.continuum).pk,
         "learning-paths": _learning_path_kwargs(tenant)["pk"],
+        **onboarding_objects(tenant),
     }
+
+
+def onboarding_objects(tenant) -> dict[str, int]:
+    """A trainee with a submitted sample client round and an HMIS account (issue 6's records)."""
+    from access_requests import credential_config, credentials, sample_client
+    from access_requests.models import HmisAccount
+
+    from .credential_helpers import onboarding_for
+
+    credential_config.install_chicago(tenant.continuum)
+    ob = onboarding_for(tenant, user=tenant["agency_user"], name=("Agency", "User"))
+    credentials.onboarding_confirm_training(onboarding=ob, actor=tenant["help_desk"])
+    assignment = sample_client.sample_client_sign_up(onboarding=ob, actor=ob.user)
+    rnd = sample_client.sample_client_submit(assignment=assignment, actor=ob.user, client_reference="SC-1")
+    account = HmisAccount.objects.create(
+        continuum=tenant.continuum,
+        agency=tenant.agency,
+        email="fuzz@example.org",
+        hmis_username="fuzz",
+        issued_at="2026-01-01T00:00:00Z",
+    )
+    return {
+        "people": tenant["agency_user"].pk,
+        "onboardings": ob.pk,
+        "sample-client-assignments": assignment.pk,
+        "sample-client-rounds": rnd.pk,
+        "hmis-accounts": account.pk,
+    }
+
+
+# Fuzzed with Help Desk tokens (the role that reviews, issues and suspends), the rest as CoC admins.
+HELP_DESK_RESOURCES = frozenset(
+    {
+        "people",
+        "onboardings",
+        "sample-client-assignments",
+        "sample-client-rounds",
+        "hmis-accounts",
+        "licenses",
+    }
+)
 
 
 @pytest.mark.django_db
@@ -69,6 +111,12 @@ def test_it_survives_schema_driven_fuzzing_with_two_tenants_as_peers(chicago, te
     )
     _, key_b = api_token_create(
         continuum=tenant_b.continuum, actor=tenant_b["coc_admin"], name="Fuzz B", role="coc_admin"
+    )
+    _, desk_a = api_token_create(
+        continuum=chicago.continuum, actor=chicago["coc_admin"], name="Fuzz desk A", role="help_desk"
+    )
+    _, desk_b = api_token_create(
+        continuum=tenant_b.continuum, actor=tenant_b["coc_admin"], name="Fuzz desk B", role="help_desk"
     )
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
     slug = chicago.continuum.slug
@@ -83,6 +131,7 @@ def test_it_survives_schema_driven_fuzzing_with_two_tenants_as_peers(chicago, te
 
     def fuzz(operation, label: str) -> None:
         resource = operation.path.split("/")[3]
+        own, other = (desk_a, desk_b) if resource in HELP_DESK_RESOURCES else (key_a, key_b)
 
         @seed(SEED)
         @settings(
@@ -97,7 +146,7 @@ def test_it_survives_schema_driven_fuzzing_with_two_tenants_as_peers(chicago, te
             if "id" in parameters:
                 parameters["id"] = real_ids[resource]
             case.path_parameters = parameters
-            response = case.call(headers={"Authorization": f"Bearer {key_a}"})
+            response = case.call(headers={"Authorization": f"Bearer {own}"})
             calls[label] += 1
             statuses[response.status_code] += 1
             if response.status_code >= 500:
@@ -106,7 +155,7 @@ def test_it_survives_schema_driven_fuzzing_with_two_tenants_as_peers(chicago, te
                         :400
                     ]
                 )
-            peer = case.call(headers={"Authorization": f"Bearer {key_b}"})
+            peer = case.call(headers={"Authorization": f"Bearer {other}"})
             calls[label] += 1
             statuses[peer.status_code] += 1
             if peer.status_code < 300 or peer.status_code >= 500:
@@ -127,5 +176,6 @@ def test_it_survives_schema_driven_fuzzing_with_two_tenants_as_peers(chicago, te
         f"server errors {len(server_errors)}; cross-tenant successes {len(leaks)}"
     )
     assert operations >= 20 and total > operations
+    assert {label.split("/")[3] for label in calls} >= HELP_DESK_RESOURCES
     assert not server_errors, "\n".join(server_errors[:20])
     assert not leaks, "\n".join(leaks[:20])

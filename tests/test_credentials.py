@@ -153,7 +153,10 @@ def test_it_asks_credentialed_people_to_re_sign_a_new_version(coc):
     credentials.eua_sign(onboarding=onboarding, actor=onboarding.user, signed_name="Ana Lopez")
     issue(coc, onboarding)
     install_end_user_agreement(coc.continuum, label="2027.1")
-    assert EndUserAgreementVersion.objects.get(continuum=coc.continuum, is_current=True).label == "2027.1"
+    assert (
+        EndUserAgreementVersion.objects.get(continuum=coc.continuum, kind="end_user", is_current=True).label
+        == "2027.1"
+    )
     onboarding.refresh_from_db()
     signature = credentials.eua_sign(onboarding=onboarding, actor=onboarding.user, signed_name="Ana Lopez")
     assert signature.version.label == "2027.1"
@@ -288,6 +291,7 @@ def test_it_runs_the_lifecycle_sweep_task_per_continuum(coc, tenant_b):
         "suspended": 0,
         "agreement_lapsed": 0,
         "assignments_expired": 0,
+        "onboardings_closed_idle": 0,
         "review_escalated": 0,
         "review_suspended": 0,
     }

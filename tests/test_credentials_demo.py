@@ -21,7 +21,8 @@ def test_it_seeds_every_credential_state_in_both_continuums():
     call_command("seed_demo", quiet_logins=True)  # idempotent
     for slug in ("chicago", "los-angeles"):
         onboardings = Onboarding.objects.filter(continuum__slug=slug)
-        assert onboardings.count() == 9
+        # Chicago adds a Housing Resource Specialist awaiting the CE team's approval.
+        assert onboardings.count() == (10 if slug == "chicago" else 9)
         assert set(onboardings.values_list("stage", flat=True)) == {
             "training",
             "sample_client",
@@ -38,3 +39,12 @@ def test_it_seeds_every_credential_state_in_both_continuums():
         )
         assert statuses == {"active", "suspended", "revoked"}
         assert AccessReview.objects.filter(continuum__slug=slug, closed_at__isnull=True).exists()
+
+
+def test_it_seeds_a_chicago_hrs_person_awaiting_the_ce_team():
+    call_command("seed_demo", quiet_logins=True)
+    hrs = Onboarding.objects.get(continuum__slug="chicago", is_hrs=True)
+    assert hrs.person.full_name == "Marisol Castillo" and hrs.stage == "ready"
+    assert hrs.ce_decision == "pending"
+    assert set(hrs.signatures.values_list("version__kind", flat=True)) == {"end_user", "hrs"}
+    assert not Onboarding.objects.filter(continuum__slug="los-angeles", is_hrs=True).exists()

@@ -28,7 +28,10 @@ from .smtp_server import smtp_server
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REMINDERS = 100
-BUDGET_SECONDS = 150  # the whole module, all four points
+# Bounded in time, with room for a slow, loaded machine (starting a Celery worker there can take
+# tens of seconds): each crash point gets its own budget, and the module as a whole a ceiling.
+POINT_BUDGET_SECONDS = 90
+BUDGET_SECONDS = 360  # the whole module, all four points
 LEASE_SECONDS = 3
 
 pytestmark = [
@@ -43,13 +46,18 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-_deadline = {"at": 0.0}
+_deadline = {"module": 0.0, "point": 0.0}
+
+
+def start_point() -> None:
+    now = time.monotonic()
+    if not _deadline["module"]:
+        _deadline["module"] = now + BUDGET_SECONDS
+    _deadline["point"] = min(_deadline["module"], now + POINT_BUDGET_SECONDS)
 
 
 def remaining() -> float:
-    if not _deadline["at"]:
-        _deadline["at"] = time.monotonic() + BUDGET_SECONDS
-    return _deadline["at"] - time.monotonic()
+    return _deadline["point"] - time.monotonic()
 
 
 def clear_broker() -> None:
@@ -85,6 +93,7 @@ def enqueue_reminders(continuum) -> list[Notification]:
 
 @pytest.mark.parametrize("point", ["before_claim", "after_claim", "after_accept", "after_commit"])
 def test_it_loses_no_reminder_when_the_worker_is_killed(point, tmp_path, settings):
+    start_point()
     if remaining() < 20:
         pytest.fail("The crash test ran out of its time budget before this point.")
     settings.NOTIFICATION_FLUSH_GRACE_SECONDS = 2  # the beat's flush, sped up for the test
@@ -99,7 +108,7 @@ def test_it_loses_no_reminder_when_the_worker_is_killed(point, tmp_path, setting
             )
             workers.append(doomed)
             rows = enqueue_reminders(continuum)
-            code = doomed.wait_for_death(min(40, remaining()))
+            code = doomed.wait_for_death(min(60, remaining()))
             assert code == -signal.SIGKILL, f"worker did not die at {point} (exit {code}):\n{doomed.tail()}"
 
             survivor = Worker(tmp_path, smtp.port, f"restarted-{point}", env=crash_env)

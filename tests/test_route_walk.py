@@ -164,6 +164,43 @@ def _learning_path_kwargs(tenant) -> dict:
     return {"pk": path.pk}
 
 
+def _completed_path_kwargs(tenant) -> dict:
+    """The agency user's learning path, complete (one course for everyone, completed)."""
+    from django.utils import timezone
+
+    from training.models import Course, Enrollment, LearningPath
+
+    now = timezone.now()
+    person = tenant["agency_user"]
+    course, _ = Course.objects.get_or_create(
+        continuum=tenant.continuum,
+        code="walk-intro",
+        defaults={"name": "Walk introduction", "applies_to": "everyone", "category": "foundation"},
+    )
+    LearningPath.objects.get_or_create(
+        continuum=tenant.continuum,
+        user=person,
+        defaults={"needs": {}, "assigned_at": now, "recomputed_at": now, "is_complete": True},
+    )
+    Enrollment.objects.get_or_create(
+        continuum=tenant.continuum,
+        user=person,
+        course=course,
+        defaults={"state": "completed", "percent": 100, "completed_at": now},
+    )
+    return {"person_id": person.pk}
+
+
+# The person's onboarding record: the person, their agency's ATAs and supervisors, staff of all agencies.
+RECORD_READERS = frozenset(
+    {Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value}
+) | frozenset(r.value for r in Role if Capability.VIEW_ALL_AGENCIES in capabilities_for({r.value}))
+# The certificate: the person, their agency's ATAs, and the staff who run training.
+CERTIFICATE_READERS = frozenset({Role.AGENCY_USER.value, Role.ATA.value}) | frozenset(
+    r.value for r in Role if Capability.MANAGE_TRAINING in capabilities_for({r.value})
+)
+
+
 def _extra_ata_kwargs(tenant) -> dict:
     from agencies.models import Membership
 
@@ -237,6 +274,21 @@ SEE_AGENCIES = frozenset(
 # The test APA (tests/agencies/helpers.make_type): signed by the director, countersigned by these.
 APA_COUNTERSIGNERS = frozenset({Role.COC_ADMIN.value, Role.HELP_DESK.value})
 AGENCY = "tenant_agency"
+# A trainee's onboarding, sample client and rounds: the person, their agency's ATA and supervisor, and
+# CoC staff who see every agency.
+OWN_OR_LEADS = frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value}) | frozenset(
+    r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})
+)
+# HMIS accounts of an agency: staff who see licenses (or remove HRSs) and the agency's ATA and supervisor.
+ACCOUNT_VIEWERS = frozenset(
+    {
+        Role.HELP_DESK.value,
+        Role.AUDITOR.value,
+        Role.CE_TEAM.value,
+        Role.ATA.value,
+        Role.AGENCY_SUPERVISOR.value,
+    }
+)
 
 ROUTES: dict[str, Rule] = {
     "home": PUBLIC,
@@ -283,6 +335,9 @@ ROUTES: dict[str, Rule] = {
             "approve",
         )
     },
+    "request_summary_pdf": Rule(
+        "tenant_agency", Capability.VIEW_REQUESTS, kwargs=lambda t: {"request_id": access_request(t)}
+    ),
     "request_queue": Rule(
         "tenant",
         kwargs=lambda t: {"queue_slug": "help-desk"},
@@ -366,6 +421,22 @@ ROUTES: dict[str, Rule] = {
         roles=frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value})
         | frozenset(r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})),
     ),
+    # Housing Resource Specialists: the person signs the HRS Agreement; the CE team approves.
+    "hrs_agreement_sign": Rule(
+        "tenant",
+        kwargs=lambda t: {"onboarding_id": _hrs_onboarding(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value}),  # only the person themselves
+    ),
+    "hrs_agreement_document": Rule(
+        "tenant",
+        kwargs=lambda t: {"signature_id": _hrs_signature(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value, Role.ATA.value, Role.AGENCY_SUPERVISOR.value})
+        | frozenset(r.value for r in Role if C.VIEW_ALL_AGENCIES in capabilities_for({r.value})),
+    ),
+    "ce_approvals": Rule("tenant", C.REVIEW_CE_REQUESTS),
+    "ce_approval": Rule(
+        "tenant", C.REVIEW_CE_REQUESTS, kwargs=lambda t: {"onboarding_id": _hrs_onboarding(t).pk}
+    ),
     "sample_client_queue": Rule("tenant", C.REVIEW_SAMPLE_CLIENTS),
     "sample_client_review": Rule(
         "tenant", C.REVIEW_SAMPLE_CLIENTS, kwargs=lambda t: {"round_id": _round(t).pk}
@@ -425,8 +496,62 @@ ROUTES: dict[str, Rule] = {
     "my_onboarding": Rule("tenant"),
     "training_progress": Rule("tenant", roles=PROGRESS_VIEWERS),
     "training_lms_duplicate": Rule("tenant", roles=PROGRESS_VIEWERS, method="POST"),
+    # PDFs about one person (issue 8): see RECORD_READERS / CERTIFICATE_READERS; anyone else → 404.
+    "training_onboarding_record": Rule(
+        "tenant", kwargs=lambda t: {"person_id": t["agency_user"].pk}, roles=RECORD_READERS
+    ),
+    "training_certificate": Rule("tenant", kwargs=_completed_path_kwargs, roles=CERTIFICATE_READERS),
+    "training_certificate_verify": Rule("tenant", C.VIEW_ALL_AGENCIES),
     "api_learning_path-list": Rule("tenant"),
     "api_learning_path-detail": Rule("tenant", kwargs=_learning_path_kwargs),
+    # People, onboardings, the sample client, HMIS accounts and licenses API (issue 8 over issue 6):
+    # lists are scoped (any member reads their own rows); objects of the agency user are theirs, their
+    # agency's ATA's and supervisor's, and staff's who see every agency.
+    "api_person-list": Rule("tenant", roles=SEE_AGENCIES),
+    "api_person-detail": Rule(AGENCY, kwargs=lambda t: {"pk": t["agency_user"].pk}),
+    "api_onboarding-list": Rule("tenant"),
+    "api_onboarding-detail": Rule("tenant", kwargs=lambda t: {"pk": _onboarding(t).pk}, roles=OWN_OR_LEADS),
+    "api_onboarding-confirm-training": Rule(
+        "tenant", C.REVIEW_SAMPLE_CLIENTS, method="POST", kwargs=lambda t: {"pk": _onboarding(t).pk}
+    ),
+    "api_onboarding-sign-up": Rule(
+        "tenant",
+        method="POST",
+        kwargs=lambda t: {"pk": _onboarding(t).pk},
+        roles=frozenset({Role.AGENCY_USER.value}),  # only the person themselves
+    ),
+    "api_sample_client_assignment-list": Rule("tenant"),
+    "api_sample_client_assignment-detail": Rule(
+        "tenant", kwargs=lambda t: {"pk": _round(t).assignment_id}, roles=OWN_OR_LEADS
+    ),
+    "api_sample_client_assignment-submit": Rule(
+        "tenant",
+        method="POST",
+        kwargs=lambda t: {"pk": _round(t).assignment_id},
+        roles=frozenset({Role.AGENCY_USER.value}),
+    ),
+    "api_sample_client_round-list": Rule("tenant"),
+    "api_sample_client_round-detail": Rule(
+        "tenant", kwargs=lambda t: {"pk": _round(t).pk}, roles=OWN_OR_LEADS
+    ),
+    "api_sample_client_round-review": Rule(
+        "tenant", C.REVIEW_SAMPLE_CLIENTS, method="POST", kwargs=lambda t: {"pk": _round(t).pk}
+    ),
+    "api_hmis_account-list": Rule("tenant"),
+    "api_hmis_account-detail": Rule(AGENCY, kwargs=lambda t: {"pk": _account(t).pk}, roles=ACCOUNT_VIEWERS),
+    "api_hmis_account-suspend": Rule(
+        AGENCY,
+        method="POST",
+        kwargs=lambda t: {"pk": _account(t).pk},
+        roles=frozenset({Role.HELP_DESK.value, Role.CE_TEAM.value}),
+    ),
+    "api_hmis_account-offboard": Rule(
+        AGENCY,
+        method="POST",
+        kwargs=lambda t: {"pk": _account(t).pk},
+        roles=frozenset({Role.ATA.value, Role.HELP_DESK.value}),
+    ),
+    "api_license-list": Rule("tenant", C.VIEW_LICENSES),
 }
 
 
@@ -476,6 +601,31 @@ def _signature(tenant):
     Onboarding.objects.filter(pk=onboarding.pk).update(stage="agreement")
     onboarding.refresh_from_db()
     return eua_sign(onboarding=onboarding, actor=tenant["agency_user"], signed_name="Agency User")
+
+
+def _hrs_onboarding(tenant):
+    """The agency user's onboarding, as a Housing Resource Specialist awaiting the CE team."""
+    from access_requests.models import Onboarding
+
+    onboarding = _onboarding(tenant)
+    Onboarding.objects.filter(pk=onboarding.pk).update(is_hrs=True, ce_decision="pending")
+    onboarding.refresh_from_db()
+    return onboarding
+
+
+def _hrs_signature(tenant):
+    from access_requests.credential_config import install_hrs_agreement
+    from access_requests.credentials import hrs_agreement_sign
+    from access_requests.models import Onboarding
+
+    onboarding = _hrs_onboarding(tenant)
+    existing = onboarding.signatures.filter(version__kind="hrs").first()
+    if existing:
+        return existing
+    install_hrs_agreement(tenant.continuum)
+    Onboarding.objects.filter(pk=onboarding.pk).update(stage="agreement")
+    onboarding.refresh_from_db()
+    return hrs_agreement_sign(onboarding=onboarding, actor=tenant["agency_user"], signed_name="Agency User")
 
 
 def _round(tenant):

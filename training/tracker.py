@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from access_requests.models import HmisAccount, Onboarding, OnboardingStage, RequestedPerson, RequestStatus
+from access_requests.models import (
+    AgreementKind,
+    CeDecision,
+    HmisAccount,
+    Onboarding,
+    OnboardingStage,
+    RequestedPerson,
+    RequestStatus,
+)
 from agencies.models import Continuum
 from hmis_onboarding.models import User
 
@@ -114,6 +122,48 @@ def _parts_by_course(continuum: Continuum, user: User) -> dict[str, list[PartPro
         units, completed_at = enrolled.get(code, ({}, None))
         out[code] = part_progress(parts, units, course_completed=completed_at is not None)
     return out
+
+
+def _hrs_stages(onboarding: Onboarding, kinds: set[str], *, reached_agreement: bool) -> list[Stage]:
+    """The two extra steps of a Housing Resource Specialist (seed 000): the individual HRS Agreement,
+    then the Coordinated Entry team's approval."""
+    signed = AgreementKind.HRS in kinds
+    if signed:
+        agreement = Stage("hrs_agreement", "Housing Resource Specialist Agreement", DONE)
+    elif reached_agreement:
+        agreement = Stage(
+            "hrs_agreement",
+            "Housing Resource Specialist Agreement",
+            CURRENT,
+            "Read and sign the Housing Resource Specialist Agreement.",
+            "You",
+        )
+    else:
+        agreement = Stage(
+            "hrs_agreement", "Housing Resource Specialist Agreement", UPCOMING, "Signed after your training."
+        )
+    decision = onboarding.ce_decision
+    if decision == CeDecision.APPROVED:
+        approval = Stage("ce_approval", "Coordinated Entry approval", DONE)
+    elif decision == CeDecision.DECLINED:
+        approval = Stage(
+            "ce_approval",
+            "Coordinated Entry approval",
+            BLOCKED,
+            f"Declined: {onboarding.ce_decision_reason}",
+            "Your agency's ATA",
+        )
+    elif signed and reached_agreement:
+        approval = Stage(
+            "ce_approval",
+            "Coordinated Entry approval",
+            CURRENT,
+            "The Coordinated Entry team approves your Coordinated Entry access.",
+            "Coordinated Entry team",
+        )
+    else:
+        approval = Stage("ce_approval", "Coordinated Entry approval", UPCOMING, "After the HRS Agreement.")
+    return [agreement, approval]
 
 
 def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = None) -> Tracker:
@@ -261,9 +311,16 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
         tracker.stages.append(Stage("courses", "Training courses", UPCOMING, "Assigned on approval."))
         tracker.stages.append(Stage("sample_client", "Sample client assignment", UPCOMING))
 
-    # 5-6. The user agreement and the credentials: recorded when the HMIS account is issued.
+    # 5-6. The user agreement and the credentials: recorded when the HMIS account is issued. Housing
+    # Resource Specialists also sign the HRS Agreement and wait for the CE team's approval.
+    kinds = set(onboarding.signatures.values_list("version__kind", flat=True)) if onboarding else set()
+    is_hrs = onboarding is not None and onboarding.is_hrs
+    ce_pending = is_hrs and onboarding.ce_decision != CeDecision.APPROVED
     if credentials is None and reached >= ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT):
-        agreement_signed = reached > ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT)
+        agreement_signed = AgreementKind.END_USER in kinds or reached > ONBOARDING_ORDER.index(
+            OnboardingStage.AGREEMENT
+        )
+        ready = reached > ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT)
         tracker.stages.append(
             Stage(
                 "agreement",
@@ -273,19 +330,24 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
                 "" if agreement_signed else "You",
             )
         )
+        if is_hrs:
+            tracker.stages.extend(_hrs_stages(onboarding, kinds, reached_agreement=True))
+        may_issue = ready and not ce_pending
         tracker.stages.append(
             Stage(
                 "credentials",
                 "HMIS credentials",
-                CURRENT if agreement_signed else UPCOMING,
-                "The Help Desk issues your HMIS username." if agreement_signed else "",
-                "Help Desk" if agreement_signed else "",
+                CURRENT if may_issue else UPCOMING,
+                "The Help Desk issues your HMIS username." if may_issue else "",
+                "Help Desk" if may_issue else "",
             )
         )
-        if agreement_signed and onboarding.credential_due_on:
+        if may_issue and onboarding.credential_due_on:
             tracker.deadline = onboarding.credential_due_on
     elif credentials is not None:
         tracker.stages.append(Stage("agreement", "User agreement", DONE))
+        if is_hrs:
+            tracker.stages.extend(_hrs_stages(onboarding, kinds, reached_agreement=True))
         tracker.stages.append(
             Stage(
                 "credentials",
@@ -299,6 +361,8 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
         tracker.stages.append(
             Stage("agreement", "User agreement", UPCOMING, "Signed before credentials are issued.")
         )
+        if is_hrs:
+            tracker.stages.extend(_hrs_stages(onboarding, kinds, reached_agreement=False))
         tracker.stages.append(Stage("credentials", "HMIS credentials", UPCOMING))
 
     if not tracker.next_action:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_sessions
+from . import views, views_documents, views_sessions
 
 # Mounted under /<continuum_slug>/training/ by hmis_onboarding.urls.
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
     path("acknowledgement/", views_sessions.acknowledgement, name="training_acknowledgement"),
     path("progress/", views.trainee_progress, name="training_progress"),
     path("progress/lms-accounts/", views.lms_duplicate_resolve, name="training_lms_duplicate"),
+    path(
+        "people/<int:person_id>/onboarding-record.pdf",
+        views_documents.onboarding_record,
+        name="training_onboarding_record",
+    ),
+    path("people/<int:person_id>/certificate.pdf", views_documents.certificate, name="training_certificate"),
+    path("certificates/verify/", views_documents.certificate_verify, name="training_certificate_verify"),
 ]

@@ -15,7 +15,7 @@ from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.permissions import Capability
 from hmis_onboarding.tenancy import record_refusal
 
-from . import imports, selectors, services
+from . import imports, records, selectors, services
 from .filters import TraineeProgressFilter
 from .forms import LmsConfigurationForm, PrerequisiteForm, ProgressImportForm
 from .services import LMS_SETTING_FIELDS
@@ -186,8 +186,13 @@ def progress_import_detail(request: HttpRequest, import_id: int) -> HttpResponse
 @tenant_view()
 def my_onboarding(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own tracker; it never shows anyone else's data, so any member may open it."""
-    tracker = my_tracker(continuum=request.continuum, user=request.user)
-    return render(request, "training/my_onboarding.html", {"tracker": tracker})
+    continuum, user = request.continuum, request.user
+    tracker = my_tracker(continuum=continuum, user=user)
+    context = {
+        "tracker": tracker,
+        "certificate": records.own_path_complete(continuum=continuum, user=user),
+    }
+    return render(request, "training/my_onboarding.html", context)
 
 
 def may_see_progress(access) -> bool:
@@ -225,6 +230,9 @@ def trainee_progress(request: HttpRequest) -> HttpResponse:
         path.days_idle = (now - path.progress_at).days
         path.stalled = not path.is_complete and path.progress_at < cutoff
         path.lms_duplicates = duplicates.get(path.user_id, [])
+        who = {"viewer": user, "person_id": path.user_id, "agency_id": path.agency_id}
+        path.may_have_record = records.may_have_record(request.access, **who)
+        path.may_have_certificate = path.is_complete and records.may_have_certificate(request.access, **who)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -234,6 +242,7 @@ def trainee_progress(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "can_resolve_duplicates": request.access.can(Capability.MANAGE_TRAINING)
         or request.access.can(Capability.MANAGE_AGENCY_PEOPLE),
+        "can_verify": request.access.can(Capability.VIEW_ALL_AGENCIES),
     }
     return render(request, "training/progress.html", context)
 

@@ -256,6 +256,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name their enums after the model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentStatusEnum": "access_requests.models.AssignmentStatus",
+        "HmisAccountStatusEnum": "access_requests.models.HmisAccountStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------------

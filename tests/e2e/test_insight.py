@@ -14,7 +14,7 @@ from access_requests.models import RequestStatus
 
 from ..test_access_requests import account
 from ..test_metrics import chicago, make_request  # noqa: F401  (fixture and helper)
-from .conftest import PHONE, assert_no_horizontal_overflow, check_a11y, sign_in
+from .conftest import PHONE, SCREENSHOT_DIR, assert_no_horizontal_overflow, check_a11y, sign_in
 
 
 @pytest.fixture
@@ -26,6 +26,19 @@ def busy(chicago):  # noqa: F811
     make_request(chicago, status=RequestStatus.SUBMITTED, submitted_days_ago=8, due_in_days=2)
     make_request(chicago, status=RequestStatus.IN_REVIEW, submitted_days_ago=2, agency=chicago.other_agency)
     account(chicago, "ana@agency.org")
+    # Training: one complete path, one stalled in the introduction, one session half full.
+    from training import services
+
+    from ..test_training_metrics import enrol, instructor_led, person_with_path, register, session
+
+    services.catalog_load(continuum=chicago.continuum, spec=services.catalog_spec("chicago"))
+    done = person_with_path(chicago, assigned=12, complete=True)
+    enrol(chicago, done, "intro-to-hmis", completed=6)
+    stuck = person_with_path(chicago, assigned=40, percent=30, idle=30)
+    enrol(chicago, stuck, "intro-to-hmis", percent=30, idle=30)
+    lab = session(chicago, instructor_led(chicago), capacity=4)
+    register(chicago, lab, done)
+    register(chicago, lab, stuck)
     return chicago
 
 
@@ -39,6 +52,13 @@ def test_it_shows_the_metrics_with_charts_tables_and_filters(new_context, live_s
     table = page.get_by_role("table", name=re.compile("Service level per queue"))
     expect(table.get_by_role("row", name=re.compile("HMIS Help Desk"))).to_contain_text("50% on time")
     check_a11y(page, "metrics")
+    expect(page.get_by_role("img", name="People per learning-path stage")).to_be_visible()
+    stalls = page.get_by_role("table", name=re.compile("Courses where people stall"))
+    expect(stalls.get_by_role("row", name=re.compile("Introduction to HMIS"))).to_contain_text("1")
+    fill = page.get_by_role("table", name=re.compile("Instructor-led sessions: seats filled"))
+    expect(fill.get_by_role("row", name=re.compile("HMIS lab"))).to_contain_text("50% full")
+    page.get_by_role("heading", name="People per learning-path stage").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOT_DIR / "metrics-training.png"))
 
     page.get_by_label("Agency", exact=True).select_option(label=busy.other_agency.name)
     page.get_by_role("button", name="Apply filters").click()

@@ -78,6 +78,7 @@ NAV_BY_ROLE = {
     ],
     Role.CE_TEAM: [
         ("Requests", "CE queue"),
+        ("Requests", "HRS approvals"),
         ("Requests", "Access requests"),
         CATALOG,
         PROGRESS,
