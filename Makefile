@@ -35,6 +35,11 @@ e2e: setup
 	@bash scripts/ensure_chromium.sh
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+## make bench: metro-size benchmark on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hmis_bench);
+## creates, migrates and seeds the bench databases when missing; not part of make test or CI
+bench: setup
+	$(PY) -m bench.run
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

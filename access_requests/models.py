@@ -209,6 +209,14 @@ class AccessRequest(models.Model):
         indexes = [
             models.Index(fields=["continuum", "queue", "status", "submitted_at"], name="request_queue"),
             models.Index(fields=["continuum", "agency", "status"], name="request_agency_status"),
+            # request lists and the API list, newest first (LIMIT n over a metro CoC's 40k requests)
+            models.Index(fields=["continuum", "-created_at"], name="request_recent"),
+            # the review queues: open requests of one queue, oldest first, read in order up to the cut
+            models.Index(
+                fields=["continuum", "queue", "submitted_at", "id"],
+                condition=Q(status__in=["submitted", "in_review", "info_requested"]),
+                name="request_open_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +31,7 @@ from .models import (
     AccessRequest,
     CesRole,
     Queue,
+    RequestedPerson,
     RequestMessage,
     RequestPolicy,
     RequestStatus,
@@ -69,10 +82,19 @@ def _agency_ids_viewable(continuum: Continuum, user: User) -> frozenset[int] | N
 
 
 def _base(continuum: Continuum) -> QuerySet[AccessRequest]:
+    # A correlated count, not a JOIN + GROUP BY: lists sort and cut (LIMIT) the requests first, and
+    # only count the people of the rows they show (a metro CoC has 40k requests).
+    people = (
+        RequestedPerson.objects.filter(access_request=OuterRef("pk"))
+        .order_by()
+        .values("access_request")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         AccessRequest.objects.filter(continuum=continuum)
         .select_related("agency", "request_type", "assignee", "submitted_by")
-        .annotate(people_count=Count("people", distinct=True))
+        .annotate(people_count=Coalesce(Subquery(people, output_field=IntegerField()), 0))
     )
 
 

@@ -261,3 +261,19 @@ def test_it_follows_the_onboarding_record_to_the_agreement_and_credentials(clien
     page = client.get(url("my_onboarding", chicago)).content.decode()
     assert 'data-stage="agreement" data-status="done"' in page
     assert 'data-stage="credentials" data-status="current"' in page
+
+
+def test_it_reads_the_path_and_the_training_policy_once_for_the_tracker(client, chicago):
+    """The scale benchmark (README, Performance) keeps pages within a query budget: the tracker
+    reads the person's learning path and the CoC's training policy once each."""
+    person = trainee(chicago, "budget@agency.org", projects=(1, 2, 3, 4, 6, 13))
+    record(chicago, person, "intro-to-hmis", 100)
+    client.force_login(person)
+    client.get(url("my_onboarding", chicago))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url("my_onboarding", chicago))
+    assert page.status_code == 200 and "Introduction to HMIS" in page.content.decode()
+    sql = [q["sql"] for q in queries]
+    # (the navigation's "has a path" check is a separate SELECT 1)
+    assert sum(q.startswith('SELECT "training_learningpath"."id"') for q in sql) == 1
+    assert sum(q.startswith('SELECT "training_trainingpolicy"."id"') for q in sql) == 1

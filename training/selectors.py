@@ -38,9 +38,10 @@ def training_policy(continuum: Continuum) -> TrainingPolicy:
     return TrainingPolicy.objects.filter(continuum=continuum).first() or TrainingPolicy(continuum=continuum)
 
 
-def catalog_snapshot(continuum: Continuum) -> lp.Catalog:
-    """The CoC's active catalog as the pure path computation's input (three queries)."""
-    policy = training_policy(continuum)
+def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = None) -> lp.Catalog:
+    """The CoC's active catalog as the pure path computation's input (three queries); pass the
+    policy when the caller has read it already."""
+    policy = policy or training_policy(continuum)
     courses = list(
         Course.objects.filter(continuum=continuum, is_active=True)
         .select_related("bundle", "read_only_alternate_of", "includes")
@@ -103,10 +104,16 @@ def progress_for_users(continuum: Continuum, user_ids: Iterable[int]) -> dict[in
 
 
 def learning_path_result(
-    continuum: Continuum, person: User, *, as_of: dt.date | None = None, catalog: lp.Catalog | None = None
+    continuum: Continuum,
+    person: User,
+    *,
+    as_of: dt.date | None = None,
+    catalog: lp.Catalog | None = None,
+    path: LearningPath | None = None,
 ) -> lp.LearningPathResult | None:
-    """A person's computed path, or None when they have none (services/tasks; no scoping)."""
-    path = LearningPath.objects.filter(continuum=continuum, user=person).first()
+    """A person's computed path, or None when they have none (services/tasks; no scoping). Pass
+    `path` (the person's LearningPath) when the caller has read it already."""
+    path = path or LearningPath.objects.filter(continuum=continuum, user=person).first()
     if path is None:
         return None
     catalog = catalog or catalog_snapshot(continuum)

@@ -237,8 +237,9 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
     # 3. The courses.
     result: lp.LearningPathResult | None = None
     if path is not None:
-        catalog = selectors.catalog_snapshot(continuum)
-        result = selectors.learning_path_result(continuum, user, catalog=catalog)
+        policy = selectors.training_policy(continuum)
+        catalog = selectors.catalog_snapshot(continuum, policy=policy)
+        result = selectors.learning_path_result(continuum, user, catalog=catalog, path=path)
     if result is not None:
         names = _step_names(catalog, result)
         parts = _parts_by_course(continuum, user)
@@ -254,7 +255,6 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
                 "" if result.is_complete else "You",
             )
         )
-        policy = selectors.training_policy(continuum)
         if not result.is_complete:
             tracker.deadline = lp.add_months(
                 timezone.localtime(path.assigned_at, continuum.tzinfo).date(),
