@@ -14,8 +14,9 @@ from .tracker import my_tracker
 def trainee_panel(request: HttpRequest) -> Panel | None:
     if request.access.is_staff:
         return None
-    # One query for the many members without a path; the full tracker only for trainees.
-    if not selectors.has_learning_path(continuum=request.continuum, user=request.user):
+    # One query for the many members without a path; the full tracker (given the path) only for trainees.
+    path = selectors.my_learning_path(continuum=request.continuum, user=request.user)
+    if path is None:
         return None
-    tracker = my_tracker(continuum=request.continuum, user=request.user)
+    tracker = my_tracker(continuum=request.continuum, user=request.user, path=path)
     return Panel("training/panels/trainee.html", {"tracker": tracker})
