@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -391,9 +391,23 @@ def no_learning_paths() -> QuerySet[LearningPath]:
     return LearningPath.objects.none()
 
 
-def my_learning_path(*, continuum: Continuum, user: User) -> LearningPath | None:
-    """The asker's own path row, or None."""
-    return LearningPath.objects.filter(continuum=continuum, user=user).first()
+def own_path_and_lms_account(
+    *, continuum: Continuum, user: User
+) -> tuple[LearningPath | None, LmsAccount | None]:
+    """The asker's own learning path and LMS account here (each at most one per person and CoC), in
+    one query."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            own_path=FilteredRelation("learning_paths", condition=Q(learning_paths__continuum=continuum)),
+            own_lms=FilteredRelation("lms_accounts", condition=Q(lms_accounts__continuum=continuum)),
+        )
+        .select_related("own_path", "own_lms")
+        .first()
+    )
+    if row is None:
+        return None, None
+    return getattr(row, "own_path", None), getattr(row, "own_lms", None)
 
 
 # --- Likely duplicate LMS accounts (issue 5 item 1) ----------------------------------------------------

@@ -163,10 +163,14 @@ def _hrs_stages(onboarding: Onboarding, kinds: set[str], *, reached_agreement: b
 
 
 def my_tracker(
-    *, continuum: Continuum, user: User, now: dt.datetime | None = None, path: LearningPath | None = None
+    *,
+    continuum: Continuum,
+    user: User,
+    now: dt.datetime | None = None,
+    own: tuple[LearningPath | None, LmsAccount | None] | None = None,
 ) -> Tracker:
-    """The signed-in person's own tracker (nobody else's: it is always keyed by `user`). Pass `path`
-    (the person's own LearningPath) when the caller has read it already."""
+    """The signed-in person's own tracker (nobody else's: it is always keyed by `user`). Pass `own`
+    (`selectors.own_path_and_lms_account` for this person) when the caller has read it already."""
     now = now or timezone.now()
     tracker = Tracker()
     person = (
@@ -177,9 +181,7 @@ def my_tracker(
         .order_by("-access_request__submitted_at", "-pk")
         .first()
     )
-    if path is None or path.user_id != user.pk or path.continuum_id != continuum.pk:
-        path = LearningPath.objects.filter(continuum=continuum, user=user).first()
-    account = LmsAccount.objects.filter(continuum=continuum, user=user).first()
+    path, account = own or selectors.own_path_and_lms_account(continuum=continuum, user=user)
     credentials = HmisAccount.objects.filter(continuum=continuum, user=user).first()
     # Which agreements the person signed come with the onboarding record (one query, not two).
     signed = {
