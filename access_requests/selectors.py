@@ -18,6 +18,7 @@ from .models import (
     OPEN_STATUSES,
     AccessRequest,
     CesRole,
+    CredentialPolicy,
     Queue,
     RequestMessage,
     RequestPolicy,
@@ -212,6 +213,14 @@ def config_ces_roles(*, continuum: Continuum, user: User) -> QuerySet[CesRole]:
 
 def config_policy(*, continuum: Continuum, user: User) -> RequestPolicy:
     from .configuration import policy_for
+
+    _require_configure(continuum, user)
+    return policy_for(continuum)
+
+
+def config_credential_policy(*, continuum: Continuum, user: User) -> CredentialPolicy:
+    """The CoC's credential policy (an unsaved row with the defaults until one is saved)."""
+    from .credential_config import policy_for
 
     _require_configure(continuum, user)
     return policy_for(continuum)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("pathway/", views_config.pathway, name="pathway_config"),
     path("pathway/forms/<int:type_id>/", views_config.request_type_edit, name="pathway_request_type"),
     path("pathway/ces-roles/", views_config.ces_matrix, name="pathway_ces_matrix"),
+    path("pathway/credential-policy/", views_config.credential_policy, name="credential_policy_config"),
 ]
 
 from . import views_credentials as credential_views  # noqa: E402

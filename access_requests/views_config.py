@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.permissions import Capability
 
-from . import configuration, selectors
-from .forms import RequestPolicyForm, RequestTypeConfigForm
+from . import configuration, credential_settings, selectors
+from .forms import CredentialPolicyForm, RequestPolicyForm, RequestTypeConfigForm
 from .models import CesPermission
 
 
@@ -95,3 +95,31 @@ def ces_matrix(request: HttpRequest) -> HttpResponse:
             request, f"CES role matrix saved ({changed} role{'s' if changed != 1 else ''} changed)."
         )
     return redirect("pathway_config", continuum_slug=continuum.slug)
+
+
+# --- The last steps to a credential -------------------------------------------------------------------
+
+
+def _errors_onto(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def credential_policy(request: HttpRequest) -> HttpResponse:
+    continuum, user = request.continuum, request.user
+    policy = selectors.config_credential_policy(continuum=continuum, user=user)
+    form = CredentialPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        changes = {n: form.cleaned_data[n] for n in form.changed_data}
+        try:
+            credential_settings.credential_policy_update(continuum=continuum, actor=user, **changes)
+        except ValidationError as error:
+            _errors_onto(form, error)
+        else:
+            messages.success(request, "Credential policy saved; it applies from now on.")
+            return redirect("credential_policy_config", continuum_slug=continuum.slug)
+    return render(request, "access_requests/config/credential_policy.html", {"form": form})

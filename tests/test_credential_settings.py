@@ -1,0 +1,143 @@
+"""The last steps to a credential, configured by a CoC administrator (issue 8): the credential
+policy, the agreement texts and the sample client rubric — validated, audited, restorable from the
+configuration history, and in effect on the next request."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from access_requests import credential_settings, credentials, sample_client
+from access_requests.models import AssignmentStatus, CredentialPolicy
+from hmis_onboarding.models import AuditEvent
+
+from .credential_helpers import a_project, onboarding_for, setup_coc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coc(tenant_a):
+    setup_coc(tenant_a)
+    return tenant_a
+
+
+def url(tenant, path: str = "") -> str:
+    return f"/{tenant.continuum.slug}/pathway/{path}"
+
+
+def policy_data(**overrides):
+    data = {
+        "sample_client_seats": 8,
+        "sample_client_days": 10,
+        "sample_client_max_failed_rounds": 3,
+        "sample_client_exempt_funding": ["funded_hpcc", "funded_state_homeless_prevention"],
+        "hrs_sample_client": "with_projects",
+        "inactivity_warning_days": 14,
+        "access_review_days": 14,
+        "access_review_grace_days": 7,
+    }
+    data.update(overrides)
+    return data
+
+
+def signed_up(coc, name):
+    onboarding = onboarding_for(coc, name=name)
+    onboarding = credentials.onboarding_confirm_training(onboarding=onboarding, actor=coc["help_desk"])
+    return sample_client.sample_client_sign_up(onboarding=onboarding, actor=onboarding.user)
+
+
+# --- Credential policy -------------------------------------------------------------------------------
+
+
+def test_it_saves_the_policy_with_before_and_after_in_the_audit_trail(coc, client):
+    client.force_login(coc["coc_admin"])
+    page = client.get(url(coc, "credential-policy/")).content.decode()
+    assert "Sample client seats open at one time" in page and "State Homeless Prevention" in page
+    response = client.post(
+        url(coc, "credential-policy/"),
+        policy_data(sample_client_days=15, sample_client_exempt_funding=["funded_path"]),
+        follow=True,
+    )
+    assert "Credential policy saved" in response.content.decode()
+    policy = CredentialPolicy.objects.get(continuum=coc.continuum)
+    assert policy.sample_client_days == 15 and policy.sample_client_exempt_funding == ["funded_path"]
+    event = AuditEvent.objects.get(action="credential_policy.changed")
+    assert event.actor_id == coc["coc_admin"].pk
+    assert (event.before["sample_client_days"], event.after["sample_client_days"]) == (10, 15)
+    assert event.after["sample_client_exempt_funding"] == ["funded_path"]
+
+
+def test_it_refuses_out_of_range_values_and_unknown_funding_on_the_form(coc, client):
+    client.force_login(coc["coc_admin"])
+    response = client.post(
+        url(coc, "credential-policy/"),
+        policy_data(sample_client_seats=0, sample_client_days=500, sample_client_exempt_funding=["bogus"]),
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "greater than or equal to 1" in body
+    assert "less than or equal to 120" in body
+    assert "Select a valid choice. bogus" in body
+    assert CredentialPolicy.objects.get(continuum=coc.continuum).sample_client_seats == 8
+    assert not AuditEvent.objects.filter(action="credential_policy.changed").exists()
+
+
+def test_it_refuses_unknown_funding_and_other_roles_in_the_service(coc):
+    with pytest.raises(ValidationError, match="Not a funding source"):
+        credential_settings.credential_policy_update(
+            continuum=coc.continuum, actor=coc["coc_admin"], sample_client_exempt_funding=["funded_x"]
+        )
+    with pytest.raises(PermissionDenied):
+        credential_settings.credential_policy_update(
+            continuum=coc.continuum, actor=coc["help_desk"], sample_client_seats=3
+        )
+
+
+def test_it_lets_only_the_cocs_administrators_in(coc, tenant_b, client):
+    for role in ("help_desk", "ata", "agency_user", "auditor"):
+        client.force_login(coc[role])
+        assert client.get(url(coc, "credential-policy/")).status_code == 403
+        assert (
+            client.post(url(coc, "credential-policy/"), policy_data(sample_client_seats=1)).status_code == 403
+        )
+    client.force_login(tenant_b["coc_admin"])
+    assert client.get(url(coc, "credential-policy/")).status_code == 404
+    assert CredentialPolicy.objects.get(continuum=coc.continuum).sample_client_seats == 8
+
+
+def test_it_applies_fewer_seats_to_the_next_sign_up_and_more_seats_to_the_waitlist(coc):
+    admin = coc["coc_admin"]
+    credential_settings.credential_policy_update(continuum=coc.continuum, actor=admin, sample_client_seats=1)
+    first = signed_up(coc, ("Ana", "Lopez"))
+    second = signed_up(coc, ("Ben", "Ito"))
+    assert (first.status, second.status) == (AssignmentStatus.OPEN, AssignmentStatus.WAITLISTED)
+    credential_settings.credential_policy_update(continuum=coc.continuum, actor=admin, sample_client_seats=2)
+    second.refresh_from_db()
+    assert second.status == AssignmentStatus.OPEN
+
+
+def test_it_applies_new_exempt_funding_to_the_next_approval(coc):
+    path = a_project(coc, "PATH Outreach", 4, funded_path=True)
+    assert onboarding_for(coc, projects=[path]).sample_client_exempt_reason == ""
+    credential_settings.credential_policy_update(
+        continuum=coc.continuum, actor=coc["coc_admin"], sample_client_exempt_funding=["funded_path"]
+    )
+    later = onboarding_for(coc, projects=[path], name=("Ben", "Ito"))
+    assert "PATH" in later.sample_client_exempt_reason
+
+
+def test_it_restores_the_policy_from_the_configuration_history(coc, client):
+    admin = coc["coc_admin"]
+    credential_settings.credential_policy_update(
+        continuum=coc.continuum, actor=admin, sample_client_days=30, inactivity_warning_days=21
+    )
+    change = AuditEvent.objects.get(action="credential_policy.changed")
+    client.force_login(admin)
+    history = client.get(f"/{coc.continuum.slug}/configuration/history/?area=credential").content.decode()
+    assert "Credential: policy, agreements and rubric" in history and "Restore the values" in history
+    client.post(f"/{coc.continuum.slug}/configuration/history/{change.pk}/restore/")
+    policy = CredentialPolicy.objects.get(continuum=coc.continuum)
+    assert (policy.sample_client_days, policy.inactivity_warning_days) == (10, 14)
+    restore = AuditEvent.objects.filter(action="credential_policy.changed").latest("id")
+    assert restore.pk != change.pk and restore.after["sample_client_days"] == 10
