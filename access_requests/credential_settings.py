@@ -13,10 +13,18 @@ from django.utils import timezone
 
 from agencies.models import FUNDING_FLAGS, Continuum
 from hmis_onboarding.audit import audit_record, snapshot
+from hmis_onboarding.models import User
 
+from . import credential_notify as notify
 from . import sample_client
 from .configuration import _require_configure
-from .models import CredentialPolicy
+from .models import (
+    AgreementKind,
+    CredentialPolicy,
+    EndUserAgreementVersion,
+    Onboarding,
+    OnboardingStage,
+)
 
 CREDENTIAL_POLICY_FIELDS = [
     "sample_client_seats",
@@ -71,3 +79,92 @@ def credential_policy_update(*, continuum: Continuum, actor: Any, **fields: Any)
         if policy.sample_client_seats > before["sample_client_seats"]:
             sample_client._promote_waitlist(continuum, timezone.now())
     return policy
+
+
+# --- Agreement texts ---------------------------------------------------------------------------------
+
+
+def agreement_version_publish(
+    *,
+    continuum: Continuum,
+    actor: Any,
+    kind: str,
+    label: str,
+    body: str,
+    requires_resign: bool,
+) -> EndUserAgreementVersion:
+    """Publish a new current version of the End User Agreement or the HRS Agreement. Published versions
+    never change; signatures point at exactly one. When `requires_resign`, people whose signature is of
+    an earlier version are asked to sign this one (their page shows it; see credentials.resign_floor)."""
+    _require_configure(continuum, actor)
+    if kind not in AgreementKind.values:
+        raise ValidationError({"kind": "Not an agreement of this application."})
+    label, body = label.strip(), body.strip().replace("\r\n", "\n")
+    errors: dict[str, str] = {}
+    if not label:
+        errors["label"] = "Give the version a label, e.g. 2027.1."
+    if not [p for p in body.split("\n\n") if p.strip()]:
+        errors["body"] = "Write the agreement's text: one commitment per paragraph."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        # One current version per kind: publications of one CoC are serialised on its row.
+        Continuum.objects.select_for_update().get(pk=continuum.pk)
+        versions = EndUserAgreementVersion.objects.filter(continuum=continuum, kind=kind)
+        if versions.filter(label__iexact=label).exists():
+            raise ValidationError(
+                {"label": f"Version {label} already exists; published versions never change."}
+            )
+        previous = versions.filter(is_current=True).first()
+        if previous is not None:
+            previous.is_current = False
+            previous.save(update_fields=["is_current"])
+        version = EndUserAgreementVersion.objects.create(
+            continuum=continuum,
+            kind=kind,
+            label=label,
+            title=AgreementKind(kind).label,
+            body=body,
+            is_current=True,
+            # The first version is signed by everyone anyway.
+            requires_resign=requires_resign or previous is None,
+        )
+        audit_record(
+            action="agreement_version.published",
+            actor=actor,
+            continuum=continuum,
+            obj=version,
+            before={"current": previous.label if previous else None},
+            after={"current": version.label, "kind": kind, "requires_resign": version.requires_resign},
+        )
+        if previous is not None and version.requires_resign:
+            _ask_to_resign(version)
+    return version
+
+
+def _ask_to_resign(version: EndUserAgreementVersion) -> int:
+    """Tell credentialed people who signed an earlier version that this one needs their signature."""
+    continuum = version.continuum
+    ids = (
+        Onboarding.objects.filter(
+            continuum=continuum,
+            stage=OnboardingStage.CREDENTIALED,
+            signatures__version__kind=version.kind,
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    people = User.objects.filter(pk__in=list(ids), is_active=True).order_by("pk")
+    return notify.send(
+        continuum=continuum,
+        key=f"agreement_version:{version.pk}:resign",
+        subject=f"Please sign the new {version.title}",
+        headline=f"{version.title} {version.label}",
+        subtitle=continuum.name,
+        lines=[
+            f"{continuum.name} published a new version of the {version.title}. Read it and sign it "
+            "on your HMIS access page."
+        ],
+        recipients=people,
+        link=notify.my_access_url(continuum),
+    )

@@ -210,3 +210,18 @@ class CredentialPolicyForm(forms.ModelForm):
 
         super().__init__(*args, **kwargs)
         self.fields["sample_client_exempt_funding"].choices = EXEMPT_FUNDING_CHOICES
+
+
+class AgreementVersionForm(forms.Form):
+    label = forms.CharField(label="Version label", max_length=40, help_text="As printed, e.g. 2027.1.")
+    body = forms.CharField(
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="One commitment per paragraph; leave a blank line between paragraphs.",
+    )
+    requires_resign = forms.BooleanField(
+        label="People who signed an earlier version must sign this one",
+        required=False,
+        initial=True,
+        help_text="Leave unticked for a correction of wording: earlier signatures keep counting.",
+    )

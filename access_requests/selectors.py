@@ -19,11 +19,13 @@ from .models import (
     AccessRequest,
     CesRole,
     CredentialPolicy,
+    EndUserAgreementVersion,
     Queue,
     RequestMessage,
     RequestPolicy,
     RequestStatus,
     RequestType,
+    RubricElement,
 )
 
 AGENCY_VIEWER_ROLES = frozenset({Role.ATA, Role.AGENCY_SUPERVISOR})
@@ -224,3 +226,26 @@ def config_credential_policy(*, continuum: Continuum, user: User) -> CredentialP
 
     _require_configure(continuum, user)
     return policy_for(continuum)
+
+
+def config_agreement_versions(*, continuum: Continuum, user: User) -> QuerySet[EndUserAgreementVersion]:
+    """Every published version of the CoC's individual agreements, newest first, with signatures."""
+    _require_configure(continuum, user)
+    return (
+        EndUserAgreementVersion.objects.filter(continuum=continuum)
+        .annotate(signature_count=Count("signatures"))
+        .order_by("kind", "-pk")
+    )
+
+
+def config_rubric(*, continuum: Continuum, user: User) -> QuerySet[RubricElement]:
+    """The CoC's sample client rubric, deactivated elements too."""
+    _require_configure(continuum, user)
+    return RubricElement.objects.filter(continuum=continuum).order_by("position", "code")
+
+
+def config_rubric_element(*, continuum: Continuum, user: User, element_id: int) -> RubricElement:
+    element = config_rubric(continuum=continuum, user=user).filter(pk=element_id).first()
+    if element is None:
+        raise Http404
+    return element

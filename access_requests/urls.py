@@ -15,6 +15,8 @@ urlpatterns = [
     path("pathway/forms/<int:type_id>/", views_config.request_type_edit, name="pathway_request_type"),
     path("pathway/ces-roles/", views_config.ces_matrix, name="pathway_ces_matrix"),
     path("pathway/credential-policy/", views_config.credential_policy, name="credential_policy_config"),
+    path("pathway/agreements/", views_config.agreements, name="agreements_config"),
+    path("pathway/agreements/<str:kind>/new/", views_config.agreement_publish, name="agreement_publish"),
 ]
 
 from . import views_credentials as credential_views  # noqa: E402

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.permissions import Capability
 
 from . import configuration, credential_settings, selectors
-from .forms import CredentialPolicyForm, RequestPolicyForm, RequestTypeConfigForm
-from .models import CesPermission
+from .forms import AgreementVersionForm, CredentialPolicyForm, RequestPolicyForm, RequestTypeConfigForm
+from .models import AgreementKind, CesPermission
 
 
 @tenant_view(Capability.CONFIGURE_CONTINUUM)
@@ -123,3 +123,47 @@ def credential_policy(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Credential policy saved; it applies from now on.")
             return redirect("credential_policy_config", continuum_slug=continuum.slug)
     return render(request, "access_requests/config/credential_policy.html", {"form": form})
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def agreements(request: HttpRequest) -> HttpResponse:
+    continuum, user = request.continuum, request.user
+    versions = list(selectors.config_agreement_versions(continuum=continuum, user=user))
+    kinds = [
+        {"kind": kind, "label": label, "versions": [v for v in versions if v.kind == kind]}
+        for kind, label in AgreementKind.choices
+    ]
+    return render(request, "access_requests/config/agreements.html", {"kinds": kinds})
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def agreement_publish(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in AgreementKind.values:
+        raise Http404
+    continuum, user = request.continuum, request.user
+    versions = selectors.config_agreement_versions(continuum=continuum, user=user).filter(kind=kind)
+    current = versions.filter(is_current=True).first()
+    form = AgreementVersionForm(request.POST or None, initial={"body": current.body if current else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = credential_settings.agreement_version_publish(
+                continuum=continuum, actor=user, kind=kind, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors_onto(form, error)
+        else:
+            messages.success(
+                request,
+                f"Version {version.label} of the {version.title} is now current."
+                + (
+                    " People who signed an earlier version are asked to sign it."
+                    if current and version.requires_resign
+                    else ""
+                ),
+            )
+            return redirect("agreements_config", continuum_slug=continuum.slug)
+    return render(
+        request,
+        "access_requests/config/agreement_publish.html",
+        {"form": form, "kind_label": AgreementKind(kind).label, "current": current},
+    )

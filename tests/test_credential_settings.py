@@ -8,10 +8,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from access_requests import credential_settings, credentials, sample_client
-from access_requests.models import AssignmentStatus, CredentialPolicy
-from hmis_onboarding.models import AuditEvent
+from access_requests.models import (
+    AssignmentStatus,
+    CredentialPolicy,
+    EndUserAgreementVersion,
+    OnboardingStage,
+)
+from hmis_onboarding.models import AuditEvent, Notification
 
-from .credential_helpers import a_project, onboarding_for, setup_coc
+from .credential_helpers import a_project, onboarding_for, ready_onboarding, setup_coc
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +146,98 @@ def test_it_restores_the_policy_from_the_configuration_history(coc, client):
     assert (policy.sample_client_days, policy.inactivity_warning_days) == (10, 14)
     restore = AuditEvent.objects.filter(action="credential_policy.changed").latest("id")
     assert restore.pk != change.pk and restore.after["sample_client_days"] == 10
+
+
+# --- Agreement texts ---------------------------------------------------------------------------------
+
+
+def credentialed(coc, name=("Ana", "Lopez")):
+    onboarding = ready_onboarding(coc, name=name)
+    credentials.eua_sign(onboarding=onboarding, actor=onboarding.user, signed_name=" ".join(name))
+    credentials.hmis_account_issue(
+        onboarding=onboarding,
+        actor=coc["help_desk"],
+        hmis_username=name[0].lower(),
+        hmis_role="Case Manager",
+        projects=list(onboarding.access_request.projects.all()),
+    )
+    onboarding.refresh_from_db()
+    return onboarding
+
+
+def must_sign(client, onboarding) -> bool:
+    client.force_login(onboarding.user)
+    body = client.get(f"/{onboarding.continuum.slug}/my-access/").content.decode()
+    return "Sign the agreement</button>" in body
+
+
+def test_it_publishes_a_new_version_that_asks_credentialed_people_to_re_sign(coc, client):
+    onboarding = credentialed(coc)
+    assert onboarding.stage == OnboardingStage.CREDENTIALED and not must_sign(client, onboarding)
+    client.force_login(coc["coc_admin"])
+    form = client.get(url(coc, "agreements/end_user/new/")).content.decode()
+    assert "Version 2026.1 is current" in form
+    response = client.post(
+        url(coc, "agreements/end_user/new/"),
+        {
+            "label": "2027.1",
+            "body": "I keep my password to myself.\n\nI report breaches.",
+            "requires_resign": "on",
+        },
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Version 2027.1 of the HMIS End User Agreement is now current" in body
+    current = EndUserAgreementVersion.objects.get(continuum=coc.continuum, kind="end_user", is_current=True)
+    assert current.label == "2027.1" and current.paragraphs == [
+        "I keep my password to myself.",
+        "I report breaches.",
+    ]
+    event = AuditEvent.objects.get(action="agreement_version.published")
+    assert (event.before["current"], event.after["current"]) == ("2026.1", "2027.1")
+    assert Notification.objects.filter(
+        recipient=onboarding.user, dedupe_key__startswith=f"agreement_version:{current.pk}:resign"
+    ).exists()
+    assert must_sign(client, onboarding)
+    signature = credentials.eua_sign(onboarding=onboarding, actor=onboarding.user, signed_name="Ana Lopez")
+    assert signature.version == current and not must_sign(client, onboarding)
+
+
+def test_it_keeps_earlier_signatures_for_a_correction_that_needs_no_re_signing(coc, client):
+    onboarding = credentialed(coc)
+    credential_settings.agreement_version_publish(
+        continuum=coc.continuum,
+        actor=coc["coc_admin"],
+        kind="end_user",
+        label="2026.2",
+        body="A corrected text.",
+        requires_resign=False,
+    )
+    assert not must_sign(client, onboarding)
+    assert not Notification.objects.filter(dedupe_key__contains=":resign").exists()
+    client.force_login(coc["coc_admin"])
+    page = client.get(url(coc, "agreements/")).content.decode()
+    assert "2026.2" in page and "2026.1" in page and "Earlier version" in page
+
+
+def test_it_refuses_a_duplicate_label_or_an_empty_text_and_keeps_the_current_version(coc, client):
+    client.force_login(coc["coc_admin"])
+    response = client.post(url(coc, "agreements/end_user/new/"), {"label": "2026.1", "body": "Text."})
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+    response = client.post(url(coc, "agreements/end_user/new/"), {"label": "2027.1", "body": "  "})
+    assert "This field is required" in response.content.decode()
+    current = EndUserAgreementVersion.objects.get(continuum=coc.continuum, kind="end_user", is_current=True)
+    assert current.label == "2026.1"
+    assert not AuditEvent.objects.filter(action="agreement_version.published").exists()
+    assert client.get(url(coc, "agreements/nonsense/new/")).status_code == 404
+
+
+def test_it_lets_only_the_cocs_administrators_publish(coc, tenant_b, client):
+    data = {"label": "2027.1", "body": "Text.", "requires_resign": "on"}
+    for role in ("help_desk", "ata", "auditor"):
+        client.force_login(coc[role])
+        assert client.get(url(coc, "agreements/")).status_code == 403
+        assert client.post(url(coc, "agreements/end_user/new/"), data).status_code == 403
+    client.force_login(tenant_b["coc_admin"])
+    assert client.post(url(coc, "agreements/end_user/new/"), data).status_code == 404
+    assert not EndUserAgreementVersion.objects.filter(label="2027.1").exists()

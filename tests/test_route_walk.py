@@ -497,6 +497,8 @@ ROUTES: dict[str, Rule] = {
     "pathway_request_type": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_request_type_kwargs),
     "pathway_ces_matrix": Rule("tenant", C.CONFIGURE_CONTINUUM, method="POST"),
     "credential_policy_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "agreements_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "agreement_publish": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=lambda t: {"kind": "end_user"}),
     "api_tokens": Rule("tenant", C.MANAGE_API_TOKENS),
     "api_token_revoke": Rule("tenant", C.MANAGE_API_TOKENS, method="POST", kwargs=_api_token_kwargs),
     # Rollout plans (issue 7): CoC staff read them; the Help Desk and CoC admins record completions.
