@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import FUNDING_FLAGS, Continuum
+from agencies.models import FUNDING_FLAGS, Continuum, HudProjectType
 from hmis_onboarding.audit import audit_record, snapshot
 from hmis_onboarding.models import User
 
@@ -24,6 +24,7 @@ from .models import (
     EndUserAgreementVersion,
     Onboarding,
     OnboardingStage,
+    RubricElement,
 )
 
 CREDENTIAL_POLICY_FIELDS = [
@@ -168,3 +169,54 @@ def _ask_to_resign(version: EndUserAgreementVersion) -> int:
         recipients=people,
         link=notify.my_access_url(continuum),
     )
+
+
+# --- Sample client rubric ----------------------------------------------------------------------------
+
+
+def rubric_element_save(
+    *, continuum: Continuum, actor: Any, element: RubricElement | None = None, **fields: Any
+) -> RubricElement:
+    """Add an element to the CoC's rubric (`element` None) or change one. A deactivated element is left
+    out of new reviews; past rounds keep their results, which point at the element row."""
+    _require_configure(continuum, actor)
+    unknown = set(fields) - set(RUBRIC_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a rubric setting: {', '.join(sorted(unknown))}.")
+    if "project_types" in fields:
+        types = sorted({int(t) for t in fields["project_types"] or []})
+        strange = [t for t in types if t not in HudProjectType.values]
+        if strange:
+            raise ValidationError({"project_types": f"Not a HUD project type: {strange}."})
+        fields["project_types"] = types
+    if "code" in fields:
+        fields["code"] = str(fields["code"]).strip()
+    with transaction.atomic():
+        if element is None:
+            row = RubricElement(continuum=continuum)
+            before: dict[str, Any] = {}
+        else:
+            row = RubricElement.objects.select_for_update().get(pk=element.pk, continuum=continuum)
+            before = snapshot(row, RUBRIC_FIELDS)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        taken = RubricElement.objects.filter(continuum=continuum, code__iexact=row.code).exclude(pk=row.pk)
+        if taken.exists():
+            raise ValidationError({"code": f"The rubric already has an element {row.code}."})
+        if element is None and "position" not in fields:
+            last = RubricElement.objects.filter(continuum=continuum).order_by("-position").first()
+            row.position = (last.position + 1) if last else 1
+        row.full_clean()
+        if element is None:
+            row.save()
+        else:
+            row.save(update_fields=list(fields) or None)
+        audit_record(
+            action="rubric_element.changed",
+            actor=actor,
+            continuum=continuum,
+            obj=row,
+            before=before,
+            after=snapshot(row, RUBRIC_FIELDS),
+        )
+    return row

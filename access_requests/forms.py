@@ -4,7 +4,7 @@ from django import forms
 
 from agencies.forms import CheckboxGroup, RadioGroup
 
-from .models import CredentialPolicy, RequestType
+from .models import CredentialPolicy, RequestType, RubricElement
 
 
 class NewRequestForm(forms.Form):
@@ -225,3 +225,36 @@ class AgreementVersionForm(forms.Form):
         initial=True,
         help_text="Leave unticked for a correction of wording: earlier signatures keep counting.",
     )
+
+
+class RubricElementForm(forms.ModelForm):
+    project_types = forms.TypedMultipleChoiceField(
+        label="Project types that collect it",
+        coerce=int,
+        required=False,
+        widget=CheckboxGroup,
+        help_text="None ticked: every project type (a universal data element).",
+    )
+
+    class Meta:
+        model = RubricElement
+        fields = ["code", "name", "guidance", "project_types", "position", "is_active"]
+        labels = {
+            "code": "HUD element number",
+            "guidance": "What the reviewer checks",
+            "is_active": "Checked in new reviews",
+        }
+        help_texts = {
+            "position": "Order on the review page.",
+            "is_active": "Untick to leave it out of new reviews; past rounds keep their results.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        from agencies.models import HudProjectType
+
+        super().__init__(*args, **kwargs)
+        self.fields["project_types"].choices = HudProjectType.choices
+
+    def validate_unique(self) -> None:
+        # The continuum is not on the form; the service checks the code is unique in the CoC.
+        pass

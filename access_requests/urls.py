@@ -17,6 +17,9 @@ urlpatterns = [
     path("pathway/credential-policy/", views_config.credential_policy, name="credential_policy_config"),
     path("pathway/agreements/", views_config.agreements, name="agreements_config"),
     path("pathway/agreements/<str:kind>/new/", views_config.agreement_publish, name="agreement_publish"),
+    path("pathway/rubric/", views_config.rubric, name="rubric_config"),
+    path("pathway/rubric/new/", views_config.rubric_element_new, name="rubric_element_new"),
+    path("pathway/rubric/<int:element_id>/", views_config.rubric_element_edit, name="rubric_element_edit"),
 ]
 
 from . import views_credentials as credential_views  # noqa: E402

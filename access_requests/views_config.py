@@ -13,7 +13,14 @@ from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.permissions import Capability
 
 from . import configuration, credential_settings, selectors
-from .forms import AgreementVersionForm, CredentialPolicyForm, RequestPolicyForm, RequestTypeConfigForm
+from .credential_config import project_type_label
+from .forms import (
+    AgreementVersionForm,
+    CredentialPolicyForm,
+    RequestPolicyForm,
+    RequestTypeConfigForm,
+    RubricElementForm,
+)
 from .models import AgreementKind, CesPermission
 
 
@@ -167,3 +174,64 @@ def agreement_publish(request: HttpRequest, kind: str) -> HttpResponse:
         "access_requests/config/agreement_publish.html",
         {"form": form, "kind_label": AgreementKind(kind).label, "current": current},
     )
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def rubric(request: HttpRequest) -> HttpResponse:
+    """The sample client rubric by HUD project type: what a reviewer checks for each type."""
+    continuum, user = request.continuum, request.user
+    elements = list(selectors.config_rubric(continuum=continuum, user=user))
+    active = [e for e in elements if e.is_active]
+    types = sorted({t for e in active for t in e.project_types})
+    by_type = [
+        {
+            "label": project_type_label(t),
+            "elements": [e for e in active if e.project_types and t in e.project_types],
+        }
+        for t in types
+    ]
+    rows = [{"element": e, "types": [project_type_label(t) for t in e.project_types]} for e in elements]
+    return render(
+        request,
+        "access_requests/config/rubric.html",
+        {
+            "rows": rows,
+            "universal": [e for e in active if not e.project_types],
+            "by_type": by_type,
+        },
+    )
+
+
+def _rubric_form_page(request: HttpRequest, element=None) -> HttpResponse:
+    continuum, user = request.continuum, request.user
+    form = RubricElementForm(request.POST or None, instance=element)
+    if request.method == "POST" and form.is_valid():
+        fields = {n: form.cleaned_data[n] for n in form.changed_data} if element else dict(form.cleaned_data)
+        fresh = (
+            selectors.config_rubric_element(continuum=continuum, user=user, element_id=element.pk)
+            if element
+            else None
+        )
+        try:
+            saved = credential_settings.rubric_element_save(
+                continuum=continuum, actor=user, element=fresh, **fields
+            )
+        except ValidationError as error:
+            _errors_onto(form, error)
+        else:
+            messages.success(request, f"Rubric element {saved.code} {saved.name} saved.")
+            return redirect("rubric_config", continuum_slug=continuum.slug)
+    return render(request, "access_requests/config/rubric_element.html", {"form": form, "element": element})
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def rubric_element_new(request: HttpRequest) -> HttpResponse:
+    return _rubric_form_page(request)
+
+
+@tenant_view(Capability.CONFIGURE_CONTINUUM)
+def rubric_element_edit(request: HttpRequest, element_id: int) -> HttpResponse:
+    element = selectors.config_rubric_element(
+        continuum=request.continuum, user=request.user, element_id=element_id
+    )
+    return _rubric_form_page(request, element)

@@ -13,6 +13,8 @@ from access_requests.models import (
     CredentialPolicy,
     EndUserAgreementVersion,
     OnboardingStage,
+    RoundOutcome,
+    RubricElement,
 )
 from hmis_onboarding.models import AuditEvent, Notification
 
@@ -241,3 +243,107 @@ def test_it_lets_only_the_cocs_administrators_publish(coc, tenant_b, client):
     client.force_login(tenant_b["coc_admin"])
     assert client.post(url(coc, "agreements/end_user/new/"), data).status_code == 404
     assert not EndUserAgreementVersion.objects.filter(label="2027.1").exists()
+
+
+# --- Sample client rubric ----------------------------------------------------------------------------
+
+
+def reviewed_round(coc, outcome=RoundOutcome.CORRECTIONS, errors=None):
+    assignment = signed_up(coc, ("Ana", "Lopez"))
+    rnd = sample_client.sample_client_submit(
+        assignment=assignment, actor=assignment.user, client_reference="SC-1"
+    )
+    results = [
+        sample_client.ElementResult(e.pk, (errors or {}).get(e.code, 0), "")
+        for e in sample_client.rubric_for(coc.continuum, assignment.project_type)
+    ]
+    sample_client.sample_client_review(
+        round=rnd, reviewer=coc["help_desk"], results=results, outcome=outcome, feedback="Fix the sex field."
+    )
+    return assignment, rnd
+
+
+def test_it_adds_an_element_for_some_project_types_only(coc, client):
+    client.force_login(coc["coc_admin"])
+    response = client.post(
+        url(coc, "rubric/new/"),
+        {
+            "code": "4.18",
+            "name": "Housing Assessment Disposition",
+            "guidance": "At exit.",
+            "project_types": [4, 14],
+            "position": 40,
+            "is_active": "on",
+        },
+        follow=True,
+    )
+    assert "Rubric element 4.18 Housing Assessment Disposition saved." in response.content.decode()
+    element = RubricElement.objects.get(continuum=coc.continuum, code="4.18")
+    assert element.project_types == [4, 14]
+    assert element in sample_client.rubric_for(coc.continuum, 4)
+    assert element not in sample_client.rubric_for(coc.continuum, 1)
+    event = AuditEvent.objects.get(action="rubric_element.changed")
+    assert event.before == {} and event.after["code"] == "4.18"
+    page = client.get(url(coc, "rubric/")).content.decode()
+    assert "4.18 Housing Assessment Disposition" in page and "Street Outreach" in page
+
+
+def test_it_deactivates_an_element_for_new_reviews_and_keeps_past_scores(coc, client):
+    assignment, rnd = reviewed_round(coc, errors={"4.21": 2})
+    element = RubricElement.objects.get(continuum=coc.continuum, code="4.21")
+    client.force_login(coc["coc_admin"])
+    data = {
+        "code": element.code,
+        "name": element.name,
+        "guidance": element.guidance,
+        "position": element.position,
+    }
+    response = client.post(url(coc, f"rubric/{element.pk}/"), data, follow=True)
+    assert response.redirect_chain[-1][0] == url(coc, "rubric/")
+    assert "Deactivated" in response.content.decode()
+    element.refresh_from_db()
+    assert element.is_active is False
+    event = AuditEvent.objects.get(action="rubric_element.changed")
+    assert (event.before["is_active"], event.after["is_active"]) == (True, False)
+    assert element not in sample_client.rubric_for(coc.continuum, assignment.project_type)
+    past = {r.element.code: r.errors for r in rnd.element_reviews.select_related("element")}
+    assert past["4.21"] == 2
+    second = sample_client.sample_client_submit(
+        assignment=assignment, actor=assignment.user, client_reference="SC-2"
+    )
+    client.force_login(coc["help_desk"])
+    review_page = client.get(f"/{coc.continuum.slug}/sample-clients/rounds/{second.pk}/").content.decode()
+    assert "3.01 Name" in review_page and "4.21 Sex" not in review_page
+
+
+def test_it_refuses_a_duplicate_code_and_unknown_project_types(coc, client):
+    client.force_login(coc["coc_admin"])
+    response = client.post(url(coc, "rubric/new/"), {"code": "3.01", "name": "Name again", "position": 1})
+    assert response.status_code == 200 and "already has an element 3.01" in response.content.decode()
+    response = client.post(
+        url(coc, "rubric/new/"), {"code": "9.99", "name": "X", "position": 1, "project_types": [77]}
+    )
+    assert "Select a valid choice" in response.content.decode()
+    with pytest.raises(ValidationError, match="Not a HUD project type"):
+        credential_settings.rubric_element_save(
+            continuum=coc.continuum, actor=coc["coc_admin"], code="9.98", name="Y", project_types=[77]
+        )
+    assert not RubricElement.objects.filter(code__in=["9.99", "9.98"]).exists()
+    assert not AuditEvent.objects.filter(action="rubric_element.changed").exists()
+
+
+def test_it_lets_only_the_cocs_administrators_change_the_rubric(coc, tenant_b, client):
+    element = RubricElement.objects.get(continuum=coc.continuum, code="3.01")
+    data = {"code": "3.01", "name": "Changed", "position": 1, "is_active": "on"}
+    for role in ("help_desk", "ata", "auditor"):
+        client.force_login(coc[role])
+        assert client.get(url(coc, "rubric/")).status_code == 403
+        assert client.post(url(coc, f"rubric/{element.pk}/"), data).status_code == 403
+    setup_coc(tenant_b)
+    client.force_login(tenant_b["coc_admin"])
+    assert client.post(url(coc, f"rubric/{element.pk}/"), data).status_code == 404
+    other = RubricElement.objects.get(continuum=tenant_b.continuum, code="3.01")
+    client.force_login(coc["coc_admin"])
+    assert client.get(url(coc, f"rubric/{other.pk}/")).status_code == 404
+    element.refresh_from_db()
+    assert element.name == "Name"
