@@ -10,7 +10,10 @@ day, at the CoC's digest hour in its time zone, `reminders_run` asks every sourc
   kind, when it is a security notice (always), or when it is urgent on a reminder day;
 - for items with a due date: shows them from the largest reminder offset before the due date
   (business days), reminds on each offset day, the due day and when overdue, and after the
-  escalation delay also tells the item's escalation contacts (supervisors / CoC staff).
+  escalation delay also tells the item's escalation contacts (supervisors / CoC staff);
+- for open items without a due date but with `open_since` (the day the thing became a problem,
+  e.g. a trainee stalled): lists them every day and, once the escalation delay has passed since
+  that day, also tells the escalation contacts.
 
 Sources live next to their data, in `<app>/notification_sources.py` (imported at start-up).
 """
@@ -62,6 +65,8 @@ class ReminderItem:
     urgency: str = NORMAL
     escalate_to: tuple[User, ...] = ()
     escalation_text: str = ""
+    # Items without a due date: the day the thing became open; the escalation delay counts from it.
+    open_since: dt.date | None = None
 
 
 ReminderSource = Callable[[Any, dt.date], Iterable[ReminderItem]]
@@ -112,7 +117,17 @@ def schedule_item(
     """Where an item stands today: nothing yet, in the digest, a reminder day, overdue, escalated."""
     urgent = item.urgency == URGENT
     if item.due_date is None:
-        return [ScheduledItem(item, item.recipient, "open", True, urgent, item.text)]
+        out = [ScheduledItem(item, item.recipient, "open", True, urgent, item.text)]
+        if item.open_since is not None and cal.business_days_between(item.open_since, today) >= (
+            rules.escalation_delay
+        ):
+            text = item.escalation_text or item.text
+            out += [
+                ScheduledItem(item, contact, "escalated", True, urgent, text)
+                for contact in item.escalate_to
+                if contact.pk != item.recipient.pk
+            ]
+        return out
     remaining = cal.business_days_between(today, item.due_date)
     if remaining > max(rules.offsets):
         return []

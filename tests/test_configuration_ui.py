@@ -217,6 +217,7 @@ def test_it_changes_recency_windows_and_paths_use_them(chicago, client):
             "foundation_recency_months": policy.foundation_recency_months,
             "training_expires_after_months": policy.training_expires_after_months,
             "stalled_after_days": policy.stalled_after_days,
+            "corrections_reminder_days": 9,
             "sample_client_required": "on",
             "sample_client_exempt_tags": "hpcc, state_prevention",
         },
@@ -226,8 +227,13 @@ def test_it_changes_recency_windows_and_paths_use_them(chicago, client):
 
     assert catalog_snapshot(chicago.continuum).project_recency_months == 4
     event = AuditEvent.objects.get(action="training.policy_changed")
-    assert event.before == {"project_course_recency_months": policy.project_course_recency_months}
-    assert event.after == {"project_course_recency_months": 4}
+    assert event.before == {
+        "project_course_recency_months": policy.project_course_recency_months,
+        "corrections_reminder_days": policy.corrections_reminder_days,
+    }
+    assert event.after == {"project_course_recency_months": 4, "corrections_reminder_days": 9}
+    policy.refresh_from_db()
+    assert policy.corrections_reminder_days == 9
     response = client.post(
         url(chicago, "training/catalog/policy/"),
         {"project_course_recency_months": 0, "foundation_recency_months": 99},

@@ -555,6 +555,7 @@ ROUTES: dict[str, Rule] = {
     # everyone else, so the agency user reads their own path's detail).
     "my_onboarding": Rule("tenant"),
     "training_progress": Rule("tenant", roles=PROGRESS_VIEWERS),
+    "training_lms_duplicate": Rule("tenant", roles=PROGRESS_VIEWERS, method="POST"),
     # PDFs about one person (issue 8): see RECORD_READERS / CERTIFICATE_READERS; anyone else → 404.
     "training_onboarding_record": Rule(
         "tenant", kwargs=lambda t: {"person_id": t["agency_user"].pk}, roles=RECORD_READERS

@@ -51,6 +51,7 @@ POLICY_FIELDS = [
     "foundation_recency_months",
     "training_expires_after_months",
     "stalled_after_days",
+    "corrections_reminder_days",
     "sample_client_required",
     "sample_client_exempt_tags",
 ]

@@ -319,6 +319,7 @@ class TrainingPolicyForm(forms.ModelForm):
             "foundation_recency_months",
             "training_expires_after_months",
             "stalled_after_days",
+            "corrections_reminder_days",
             "sample_client_required",
             "sample_client_exempt_tags",
         ]
@@ -327,6 +328,7 @@ class TrainingPolicyForm(forms.ModelForm):
             "foundation_recency_months": "Foundation and Data Management recency window (months)",
             "training_expires_after_months": "Training expires after (months)",
             "stalled_after_days": "Stalled after (days without progress)",
+            "corrections_reminder_days": "Remind about sample client corrections after (days)",
             "sample_client_required": "Trainees finish with the sample client assignment",
         }
 

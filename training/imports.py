@@ -35,7 +35,8 @@ from hmis_onboarding.tenancy import access_for
 
 from . import services
 from .bulk import update_grouped
-from .models import Course, Enrollment, LmsAccount, LmsConfiguration, ProgressImport
+from .models import Course, CoursePart, Enrollment, LmsAccount, LmsConfiguration, ProgressImport
+from .parts import apply_part_observation
 from .sync import _snap, merge_progress
 
 MAX_BYTES = 60 * 1024 * 1024
@@ -93,6 +94,8 @@ class ImportRow:
     percent: int
     completed: bool
     completed_at: dt.datetime | None
+    # A row about one part of a course (its LMS unit name, e.g. Data Management's "Part 1: …").
+    part: str = ""
 
 
 @dataclass
@@ -115,7 +118,7 @@ class ParsedImport:
         h = hashlib.sha256()
         for r in self.rows:
             h.update(
-                f"{r.line}|{r.account_id}|{r.course_id}|{r.percent}|{r.completed}|{r.completed_at}\n".encode()
+                f"{r.line}|{r.account_id}|{r.course_id}|{r.percent}|{r.completed}|{r.completed_at}|{r.part}\n".encode()
             )
         h.update(f"errors:{len(self.errors)}".encode())
         return h.hexdigest()
@@ -211,6 +214,13 @@ def parse_progress_export(
         if lms_id:
             courses_by_id[lms_id.strip()] = (pk, name)
         courses_by_name[_norm(name)] = (pk, name)
+    # Rows naming a part's LMS unit (Data Management's "Part 1: …") record that part's progress.
+    parts_by_unit: dict[str, tuple[int, str, str]] = {}
+    for course_id, course_name, title, unit in CoursePart.objects.filter(
+        continuum=continuum, course__is_active=True
+    ).values_list("course_id", "course__name", "title", "lms_unit_name"):
+        for label in {unit or title, title}:
+            parts_by_unit.setdefault(_norm(label), (course_id, course_name, unit or title))
     owners = {
         (user_id, course_id): account_id
         for user_id, course_id, account_id in Enrollment.objects.filter(
@@ -252,10 +262,14 @@ def parse_progress_export(
             fail("No LMS account in this CoC uses this e-mail.")
             continue
         course = None
+        part = ""
         if cell(row, "course_id"):
             course = courses_by_id.get(cell(row, "course_id"))
         if course is None and cell(row, "course"):
             course = courses_by_name.get(_norm(cell(row, "course")))
+            unit = parts_by_unit.get(_norm(cell(row, "course"))) if course is None else None
+            if unit is not None:
+                course, part = (unit[0], unit[1]), unit[2]
         if course is None:
             fail("This course is not in the CoC's catalog (check its name or LMS course id).")
             continue
@@ -303,11 +317,11 @@ def parse_progress_export(
                 continue
         account_id, user_id = account
         course_id, course_name = course
-        key = (user_id, course_id)
+        key = (user_id, course_id, part)
         if key in seen:
-            fail(f"Repeats row {seen[key]} (same person and course).")
+            fail(f"Repeats row {seen[key]} (same person and {'part' if part else 'course'}).")
             continue
-        owner = owners.get(key)
+        owner = owners.get((user_id, course_id))
         if owner is not None and owner != account_id:
             fail("This person's progress in this course belongs to another LMS account; it is never moved.")
             continue
@@ -323,6 +337,7 @@ def parse_progress_export(
                 percent=percent,
                 completed=completed,
                 completed_at=completed_at,
+                part=part,
             )
         )
     return result
@@ -449,8 +464,16 @@ def _write_chunk(
             course_id__in={r.course_id for r in chunk},
         )
     }
+    course_parts: dict[int, list[tuple[str, str]]] = {}
+    if any(r.part for r in chunk):
+        for course_id, title, unit in CoursePart.objects.filter(
+            course_id__in={r.course_id for r in chunk if r.part}
+        ).values_list("course_id", "title", "lms_unit_name"):
+            course_parts.setdefault(course_id, []).append((title, unit))
     to_create: list[Enrollment] = []
     to_update: list[Enrollment] = []
+    with_units: dict[int, Enrollment] = {}
+    queued: set[int] = set()
     started: list[Enrollment] = []
     linked: list[Enrollment] = []
     audits: list[tuple[Any, dict, dict]] = []
@@ -458,6 +481,11 @@ def _write_chunk(
     unchanged = 0
     for row in chunk:
         enrollment = existing.get((row.user_id, row.course_id))
+        if enrollment is not None and enrollment.pk is None:
+            # Created by an earlier part row of this chunk: update the same new row.
+            if _apply_row(enrollment, row, course_parts, now):
+                touched.add(row.user_id)
+            continue
         is_new = enrollment is None
         if is_new:
             if not row.completed and row.percent == 0:
@@ -475,14 +503,8 @@ def _write_chunk(
             continue
         before = _snap(enrollment)
         had_start, had_account = enrollment.started_at is not None, enrollment.lms_account_id is not None
-        moved = merge_progress(
-            enrollment,
-            percent=row.percent,
-            completed=row.completed,
-            completed_at=row.completed_at,
-            observed_at=now,
-            source=Enrollment.Source.CSV_IMPORT,
-        )
+        units_before = dict(enrollment.units or {})
+        moved = _apply_row(enrollment, row, course_parts, now)
         if not moved:
             unchanged += 1
             continue
@@ -491,12 +513,17 @@ def _write_chunk(
         touched.add(row.user_id)
         if is_new:
             to_create.append(enrollment)
+            existing[(row.user_id, row.course_id)] = enrollment
             continue
-        to_update.append(enrollment)
-        if not had_start:
-            started.append(enrollment)
-        if not had_account:
-            linked.append(enrollment)
+        if enrollment.units != units_before:
+            with_units[enrollment.pk] = enrollment
+        if enrollment.pk not in queued:
+            queued.add(enrollment.pk)
+            to_update.append(enrollment)
+            if not had_start:
+                started.append(enrollment)
+            if not had_account:
+                linked.append(enrollment)
         if before["state"] != enrollment.state:
             audits.append((enrollment, before, _snap(enrollment)))
     Enrollment.objects.bulk_create(to_create, batch_size=2000)
@@ -505,6 +532,7 @@ def _write_chunk(
     update_grouped(Enrollment, to_update, IMPORT_UPDATE_FIELDS)
     update_grouped(Enrollment, started, ["started_at"])
     Enrollment.objects.bulk_update(linked, ["lms_account"], batch_size=1000)
+    Enrollment.objects.bulk_update(list(with_units.values()), ["units"], batch_size=500)
     audits.extend((e, {}, _snap(e)) for e in to_create if e.pk)
     services.audit_bulk(
         continuum=continuum,
@@ -513,6 +541,29 @@ def _write_chunk(
         metadata={"source": "csv_import"},
     )
     return {"created": len(to_create), "updated": len(to_update), "unchanged": unchanged}, touched
+
+
+def _apply_row(
+    enrollment: Enrollment, row: ImportRow, course_parts: dict[int, list[tuple[str, str]]], now: dt.datetime
+) -> bool:
+    if row.part and course_parts.get(row.course_id):
+        return apply_part_observation(
+            enrollment,
+            parts=course_parts[row.course_id],
+            unit_name=row.part,
+            percent=100 if row.completed else row.percent,
+            completed_at=row.completed_at,
+            observed_at=now,
+            source=Enrollment.Source.CSV_IMPORT,
+        )
+    return merge_progress(
+        enrollment,
+        percent=row.percent,
+        completed=row.completed,
+        completed_at=row.completed_at,
+        observed_at=now,
+        source=Enrollment.Source.CSV_IMPORT,
+    )
 
 
 def progress_import_request_apply(*, progress_import: ProgressImport, actor: User) -> ProgressImport:

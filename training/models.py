@@ -67,7 +67,14 @@ class TrainingPolicy(models.Model):
     stalled_after_days = models.PositiveSmallIntegerField(
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="Trainees without progress for this many days are shown as stalled.",
+        help_text="Trainees without progress for this many days are shown as stalled, and their ATA is "
+        "reminded in the daily digest.",
+    )
+    corrections_reminder_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="A sample client returned with corrections needed and not resubmitted after this many "
+        "days is put in the ATA's daily digest.",
     )
     personal_email_domains = models.JSONField(
         default=default_personal_email_domains,
@@ -369,6 +376,8 @@ class LmsAccount(models.Model):
     login = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     previous_emails = models.JSONField(default=list, blank=True)
+    # Other people's LMS accounts that the ATA or Help Desk said are not this person's (not warned again).
+    not_duplicates = models.JSONField(default=list, blank=True)
     created_in_lms = models.BooleanField(default=False)
     linked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)

@@ -23,6 +23,7 @@ from .models import (
     CourseBundle,
     Enrollment,
     LearningPath,
+    LmsAccount,
     LmsConfiguration,
     LmsSyncCursor,
     Prerequisite,
@@ -378,3 +379,70 @@ def no_learning_paths() -> QuerySet[LearningPath]:
 def has_learning_path(*, continuum: Continuum, user: User) -> bool:
     """Whether the person has a path of their own (always about the asker)."""
     return LearningPath.objects.filter(continuum=continuum, user=user).exists()
+
+
+# --- Likely duplicate LMS accounts (issue 5 item 1) ----------------------------------------------------
+def _norm_name(name: str | None) -> str:
+    return " ".join((name or "").split()).casefold()
+
+
+def lms_duplicates_for(
+    continuum: Continuum, people: Iterable[User], *, unlinked_only: bool = True
+) -> dict[int, list[LmsAccount]]:
+    """{person id: other people's LMS accounts that look like theirs} — same full name, or an e-mail
+    (current or previous) in common — for people whose own account is not linked to the LMS yet
+    (with `unlinked_only`). Accounts someone said belong to another person are left out. Two queries
+    whatever the number of people (services, tasks and pages that already scoped `people`)."""
+    from django.db.models.functions import Lower, Trim
+
+    people = list(people)
+    if not people:
+        return {}
+    mine = {
+        a.user_id: a
+        for a in LmsAccount.objects.filter(continuum=continuum, user_id__in=[p.pk for p in people])
+    }
+    wanted: dict[int, tuple[str, set[str], set[int]]] = {}
+    for person in people:
+        own = mine.get(person.pk)
+        if unlinked_only and own is not None and own.lms_user_id:
+            continue
+        emails = {person.email.lower()} if person.email else set()
+        if own is not None:
+            emails |= {own.email.lower(), *(e.lower() for e in own.previous_emails)}
+        wanted[person.pk] = (_norm_name(person.full_name), emails, set(own.not_duplicates) if own else set())
+    if not wanted:
+        return {}
+    names = {name for name, _, _ in wanted.values() if name}
+    emails = set().union(*(e for _, e, _ in wanted.values()))
+    candidates = list(
+        LmsAccount.objects.filter(continuum=continuum)
+        .annotate(name_key=Lower(Trim("user__full_name")))
+        .filter(Q(name_key__in=names) | Q(email__in=emails))
+        .select_related("user")
+        .order_by("pk")
+    )
+    found: dict[int, list[LmsAccount]] = {}
+    for person_id, (name, own_emails, dismissed) in wanted.items():
+        for account in candidates:
+            if account.user_id == person_id or account.pk in dismissed:
+                continue
+            same_name = bool(name) and _norm_name(account.user.full_name) == name
+            shared = bool(own_emails & {account.email.lower(), *(e.lower() for e in account.previous_emails)})
+            if same_name or shared:
+                found.setdefault(person_id, []).append(account)
+    return found
+
+
+def lms_duplicate_get(*, continuum: Continuum, user: User, person_id: int, account_id: int):
+    """(person, their likely earlier account) for someone whose path `user` may see; else 404."""
+    path = learning_path_list(continuum=continuum, user=user).filter(user_id=person_id).first()
+    if path is None:
+        raise Http404("No such person in training.")
+    account = next(
+        (a for a in lms_duplicates_for(continuum, [path.user]).get(path.user_id, []) if a.pk == account_id),
+        None,
+    )
+    if account is None:
+        raise Http404("No such LMS account.")
+    return path.user, account

@@ -18,9 +18,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from agencies.models import Continuum
+from agencies.models import Continuum, Membership
 from hmis_onboarding.audit import audit_record, snapshot
 from hmis_onboarding.models import AuditEvent, User
 from hmis_onboarding.permissions import Capability
@@ -503,21 +504,133 @@ def lms_account_request(
 
 
 def lms_account_possible_duplicates(*, continuum: Continuum, person: User) -> list[LmsAccount]:
-    """Other accounts in the CoC that look like the same person (same name, or one of their
-    previous e-mails), for the ATA to check before a second account is made."""
-    mine = LmsAccount.objects.filter(continuum=continuum, user=person).first()
-    emails = {person.email.lower()}
-    if mine is not None:
-        emails |= {mine.email, *mine.previous_emails}
-    candidates = LmsAccount.objects.filter(continuum=continuum).exclude(user=person).select_related("user")
-    name = (person.full_name or "").strip().lower()
-    found = []
-    for account in candidates.iterator():
-        same_name = bool(name) and (account.user.full_name or "").strip().lower() == name
-        shared_email = bool(emails & {account.email, *account.previous_emails})
-        if same_name or shared_email:
-            found.append(account)
-    return found
+    """Other accounts in the CoC that look like the same person (same name, or an e-mail in common),
+    for the ATA to check before a second account is made."""
+    return selectors.lms_duplicates_for(continuum, [person], unlinked_only=False).get(person.pk, [])
+
+
+def _require_lms_account_actor(continuum: Continuum, actor: User, person: User) -> None:
+    """Training staff, or an ATA of one of the person's agencies."""
+    access = access_for(continuum, actor)
+    if access.can(Capability.MANAGE_TRAINING):
+        return
+    if access.can(Capability.MANAGE_AGENCY_PEOPLE) and (
+        Membership.objects.filter(
+            continuum=continuum, user=person, agency_id__in=access.agency_ids, is_active=True
+        ).exists()
+    ):
+        return
+    raise PermissionDenied("Only the person's ATA or the Help Desk decides about their LMS account.")
+
+
+def lms_account_use_existing(
+    *, continuum: Continuum, person: User, existing: LmsAccount, actor: User
+) -> LmsAccount:
+    """The person already has an LMS account, made under an earlier user record (another agency
+    e-mail): they keep using it instead of getting a new one. The account — its LMS id, hence all the
+    progress the LMS holds on it — now belongs to the person, with the agency e-mail moved to its
+    previous e-mails. No recorded progress moves: the earlier record's enrolments keep what they
+    recorded and stop following the account; the person's own enrolments follow it from now on."""
+    _require_lms_account_actor(continuum, actor, person)
+    with transaction.atomic():
+        locked = {
+            a.pk: a
+            for a in LmsAccount.objects.select_for_update()
+            .filter(continuum=continuum)
+            .filter(Q(pk=existing.pk) | Q(user=person))
+            .order_by("pk")
+        }
+        existing = locked.get(existing.pk)
+        mine = next((a for a in locked.values() if a.user_id == person.pk), None)
+        if existing is None or existing.user_id == person.pk:
+            raise ValidationError("That LMS account is not another record's.")
+        if existing.pk not in {
+            a.pk for a in selectors.lms_duplicates_for(continuum, [person]).get(person.pk, [])
+        }:
+            raise ValidationError("That account does not look like this person's; nothing was changed.")
+        if not existing.lms_user_id:
+            raise ValidationError(
+                f"The account under {existing.email} was never made in the LMS: there is nothing to update."
+            )
+        if mine is not None and mine.lms_user_id:
+            raise ValidationError("This person's own LMS account is already linked; progress cannot move.")
+        earlier_user_id = existing.user_id
+        if LearningPath.objects.filter(
+            continuum=continuum, user_id=earlier_user_id, is_complete=False
+        ).exists():
+            raise ValidationError(
+                f"{existing.email} is still in training under that account; it cannot be handed over."
+            )
+        before = snapshot(existing, ["user_id", "email", "previous_emails"])
+        email = mine.email if mine is not None else check_agency_email(continuum, person.email)
+        # The earlier record's unfinished enrolments stop reading the LMS account (they keep their
+        # progress); the person's enrolments follow the account from now on.
+        Enrollment.objects.filter(continuum=continuum, lms_account=existing, user_id=earlier_user_id).exclude(
+            state=Enrollment.State.COMPLETED
+        ).update(lms_account=None, updated_at=timezone.now())
+        if mine is not None:
+            Enrollment.objects.filter(continuum=continuum, lms_account=mine).update(
+                lms_account=existing, lms_enrolled_at=None, updated_at=timezone.now()
+            )
+            audit_record(
+                action="training.lms_account_withdrawn",
+                actor=actor,
+                continuum=continuum,
+                obj=mine,
+                before=snapshot(mine, ["email", "status"]),
+                metadata={"replaced_by": existing.pk},
+            )
+            mine.delete()
+        previous = [e for e in existing.previous_emails if e != email]
+        if existing.email != email and existing.email not in previous:
+            previous.append(existing.email)
+        existing.user = person
+        existing.email = email
+        existing.previous_emails = previous
+        existing.not_duplicates = []
+        existing.save(update_fields=["user", "email", "previous_emails", "not_duplicates"])
+        Enrollment.objects.filter(
+            continuum=continuum, user=person, lms_account__isnull=True, course__kind=Course.Kind.SELF_PACED
+        ).exclude(course__lms_course_id="").update(lms_account=existing, updated_at=timezone.now())
+        audit_record(
+            action="training.lms_account_reused",
+            actor=actor,
+            continuum=continuum,
+            obj=existing,
+            before=before,
+            after=snapshot(existing, ["user_id", "email", "previous_emails"]),
+            metadata={"earlier_user": earlier_user_id, "person": person.pk},
+        )
+    return existing
+
+
+def lms_account_not_duplicate(
+    *, continuum: Continuum, person: User, existing: LmsAccount, actor: User
+) -> LmsAccount:
+    """Someone checked: that account is another person's. The person's own account is made in the LMS
+    by the next sync, and this pair is not raised again."""
+    _require_lms_account_actor(continuum, actor, person)
+    with transaction.atomic():
+        mine = LmsAccount.objects.select_for_update().filter(continuum=continuum, user=person).first()
+        if mine is None:
+            raise ValidationError("This person has no LMS account request yet.")
+        if existing.continuum_id != continuum.pk or existing.user_id == person.pk:
+            raise ValidationError("That LMS account is not another record's.")
+        if existing.pk in mine.not_duplicates:
+            return mine
+        before = snapshot(mine, ["not_duplicates"])
+        mine.not_duplicates = [*mine.not_duplicates, existing.pk]
+        mine.save(update_fields=["not_duplicates"])
+        audit_record(
+            action="training.lms_account_not_duplicate",
+            actor=actor,
+            continuum=continuum,
+            obj=mine,
+            before=before,
+            after=snapshot(mine, ["not_duplicates"]),
+            metadata={"other_account": existing.pk, "other_email": existing.email},
+        )
+    return mine
 
 
 # --- LMS configuration -------------------------------------------------------------------------------

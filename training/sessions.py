@@ -20,6 +20,7 @@ from hmis_onboarding.permissions import Capability
 from hmis_onboarding.tenancy import access_for
 
 from .models import AcknowledgementSignature, Course, Enrollment, SessionRegistration, TrainingSession
+from .session_notify import notify_cancelled, notify_promoted
 
 SESSION_FIELDS = [
     "course_id",
@@ -132,6 +133,54 @@ def session_create(
     return session
 
 
+def session_cancel(
+    *, session: TrainingSession, reason: str, actor: User, now: dt.datetime | None = None
+) -> int:
+    """Cancel an upcoming session; everyone with a seat or on its waitlist is told by e-mail (once).
+    Their registrations stay as they were, for the record; they may register for another session.
+    Returns how many people were told."""
+    continuum = session.continuum
+    _require_manager(continuum, actor)
+    reason = " ".join(reason.split())
+    if len(reason) < 3:
+        raise ValidationError("Say why the session is cancelled; the people registered will read it.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (
+            TrainingSession.objects.select_for_update()
+            .select_related("course", "continuum")
+            .get(pk=session.pk)
+        )
+        if session.is_cancelled:
+            raise ValidationError("This session is already cancelled.")
+        if session.starts_at <= now:
+            raise ValidationError("The session has started; it can no longer be cancelled.")
+        before = snapshot(session, SESSION_FIELDS)
+        session.is_cancelled = True
+        session.save(update_fields=["is_cancelled"])
+        people = list(
+            SessionRegistration.objects.filter(
+                session=session,
+                status__in=[SessionRegistration.Status.REGISTERED, SessionRegistration.Status.WAITLISTED],
+            )
+            .select_related("user")
+            .order_by("queued_at", "id")
+        )
+        audit_record(
+            action="training.session_cancelled",
+            actor=actor,
+            continuum=continuum,
+            obj=session,
+            before=before,
+            after=snapshot(session, SESSION_FIELDS),
+            metadata={"reason": reason, "people_told": len(people)},
+        )
+        for registration in people:
+            if registration.user.is_active and registration.user.email:
+                notify_cancelled(session, registration, reason)
+    return len(people)
+
+
 # --- Registration ---------------------------------------------------------------------------------------
 def session_register(
     *, session: TrainingSession, person: User, actor: User, now: dt.datetime | None = None
@@ -242,6 +291,7 @@ def registration_cancel(
                     after=snapshot(promoted, REGISTRATION_FIELDS),
                     metadata={"session": session.pk, "freed_by": registration.pk},
                 )
+                notify_promoted(session, promoted)
     return promoted
 
 
@@ -264,6 +314,8 @@ def attendance_record(
     with transaction.atomic():
         session = TrainingSession.objects.select_related("course").get(pk=registration.session_id)
         registration = SessionRegistration.objects.select_for_update().get(pk=registration.pk)
+        if session.is_cancelled:
+            raise ValidationError("This session was cancelled; there is no attendance to take.")
         if session.starts_at > now:
             raise ValidationError("Attendance is taken once the session has started.")
         if registration.status != SessionRegistration.Status.REGISTERED:

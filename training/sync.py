@@ -31,7 +31,7 @@ from django.utils import timezone
 from agencies.models import Continuum
 from hmis_onboarding.audit import audit_record
 
-from . import services
+from . import selectors, services
 from .lms.base import (
     EVENT_COURSE_COMPLETED,
     EVENT_COURSE_RESET,
@@ -72,6 +72,7 @@ class SyncReport:
     outcome: str = ""
     accounts_linked: int = 0
     accounts_failed: int = 0
+    accounts_held: int = 0
     enrollments_pushed: int = 0
     events_read: int = 0
     events_applied: int = 0
@@ -180,13 +181,31 @@ class _Run:
             .select_related("user")
             .order_by("created_at", "pk")[: self.config.batch_size]
         )
+        # Someone who looks like they already have an LMS account (another record with the same name
+        # or an e-mail in common, linked in the LMS) is only looked up, never created, until their ATA
+        # or the Help Desk decides on the training progress page: they update their existing account
+        # rather than getting a second one.
+        held = {
+            user_id
+            for user_id, accounts in selectors.lms_duplicates_for(
+                self.continuum, [a.user for a in pending]
+            ).items()
+            if any(a.lms_user_id for a in accounts)
+        }
         for account in pending:
-            self.spend(2)
             first, _, last = (account.user.full_name or "").strip().partition(" ")
             try:
-                lms_user, created = self.client.find_or_create_user(
-                    email=account.email, first_name=first, last_name=last
-                )
+                if account.user_id in held:
+                    self.spend(1)
+                    lms_user, created = self.client.find_user_by_email(account.email), False
+                    if lms_user is None:
+                        self.report.accounts_held += 1
+                        continue
+                else:
+                    self.spend(2)
+                    lms_user, created = self.client.find_or_create_user(
+                        email=account.email, first_name=first, last_name=last
+                    )
             except (LmsConflict, LmsInvalidRequest, LmsNotFound) as exc:
                 # About this one account (the LMS refused its e-mail, say): the others go on.
                 lms_account_failed(account=account, reason=str(exc))
@@ -569,6 +588,7 @@ def _finish(cursor: LmsSyncCursor, report: SyncReport, now: dt.datetime) -> None
         fields["consecutive_failures"] = 0
         parts = [
             f"{report.accounts_linked} linked",
+            *([f"{report.accounts_held} held as likely duplicates"] if report.accounts_held else []),
             f"{report.enrollments_pushed} enrolled",
             f"{report.events_applied} events",
             f"{report.enrollments_changed} updated",

@@ -24,7 +24,8 @@ from hmis_onboarding.models import User
 
 from . import path as lp
 from . import selectors
-from .models import LearningPath, LmsAccount
+from .models import CoursePart, Enrollment, LearningPath, LmsAccount
+from .parts import PartProgress, part_progress
 
 DONE, CURRENT, UPCOMING, NOT_REQUIRED, BLOCKED = "done", "current", "upcoming", "not_required", "blocked"
 STATUS_LABELS = {
@@ -62,6 +63,7 @@ class Stage:
 class CourseRow:
     step: lp.Step
     names: dict[str, str]
+    parts: list[PartProgress] = field(default_factory=list)
 
     @property
     def requires_names(self) -> list[str]:
@@ -93,6 +95,33 @@ def _step_names(catalog: lp.Catalog, result: lp.LearningPathResult) -> dict[str,
     names.update({f"bundle:{code}": b.name for code, b in catalog.bundles.items()})
     names.update({s.key: s.title for s in result.steps})
     return names
+
+
+def _course_code(step: lp.Step) -> str | None:
+    return step.chosen if step.is_bundle else step.key
+
+
+def _parts_by_course(continuum: Continuum, user: User) -> dict[str, list[PartProgress]]:
+    """Course code → its parts' progress for this person (Data Management's Part 1 / Part 2); two
+    queries."""
+    layout: dict[str, list[tuple[str, str]]] = {}
+    for code, title, unit in CoursePart.objects.filter(
+        continuum=continuum, course__is_active=True
+    ).values_list("course__code", "title", "lms_unit_name"):
+        layout.setdefault(code, []).append((title, unit))
+    if not layout:
+        return {}
+    enrolled = {
+        code: (units, completed_at)
+        for code, units, completed_at in Enrollment.objects.filter(
+            continuum=continuum, user=user, course__code__in=list(layout)
+        ).values_list("course__code", "units", "completed_at")
+    }
+    out = {}
+    for code, parts in layout.items():
+        units, completed_at = enrolled.get(code, ({}, None))
+        out[code] = part_progress(parts, units, course_completed=completed_at is not None)
+    return out
 
 
 def _hrs_stages(onboarding: Onboarding, kinds: set[str], *, reached_agreement: bool) -> list[Stage]:
@@ -212,7 +241,8 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
         result = selectors.learning_path_result(continuum, user, catalog=catalog)
     if result is not None:
         names = _step_names(catalog, result)
-        tracker.courses = [CourseRow(step, names) for step in result.steps]
+        parts = _parts_by_course(continuum, user)
+        tracker.courses = [CourseRow(step, names, parts.get(_course_code(step), [])) for step in result.steps]
         tracker.percent = result.percent_complete
         nxt = result.next_step
         tracker.stages.append(

@@ -18,6 +18,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views_sessions.session_roster, name="training_session_roster"),
     path("acknowledgement/", views_sessions.acknowledgement, name="training_acknowledgement"),
     path("progress/", views.trainee_progress, name="training_progress"),
+    path("progress/lms-accounts/", views.lms_duplicate_resolve, name="training_lms_duplicate"),
     path(
         "people/<int:person_id>/onboarding-record.pdf",
         views_documents.onboarding_record,

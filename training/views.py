@@ -225,9 +225,11 @@ def trainee_progress(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
+    duplicates = selectors.lms_duplicates_for(continuum, [path.user for path in page])
     for path in page:
         path.days_idle = (now - path.progress_at).days
         path.stalled = not path.is_complete and path.progress_at < cutoff
+        path.lms_duplicates = duplicates.get(path.user_id, [])
         who = {"viewer": user, "person_id": path.user_id, "agency_id": path.agency_id}
         path.may_have_record = records.may_have_record(request.access, **who)
         path.may_have_certificate = path.is_complete and records.may_have_certificate(request.access, **who)
@@ -238,6 +240,54 @@ def trainee_progress(request: HttpRequest) -> HttpResponse:
         "page": page,
         "stalled_days": days,
         "query": query.urlencode(),
+        "can_resolve_duplicates": request.access.can(Capability.MANAGE_TRAINING)
+        or request.access.can(Capability.MANAGE_AGENCY_PEOPLE),
         "can_verify": request.access.can(Capability.VIEW_ALL_AGENCIES),
     }
     return render(request, "training/progress.html", context)
+
+
+@tenant_view()
+def lms_duplicate_resolve(request: HttpRequest) -> HttpResponse:
+    """The ATA (or Help Desk) answers "is this the same person's earlier LMS account?": use it, or
+    record that it is someone else's. POST only, from the training progress page."""
+    continuum, user = request.continuum, request.user
+    if request.method != "POST":
+        return HttpResponse("Use the buttons on the training progress page.", status=405)
+    if not may_see_progress(request.access):
+        _refuse(request, Capability.VIEW_OWN_AGENCY)
+    try:
+        person_id, account_id = int(request.POST.get("person", "")), int(request.POST.get("account", ""))
+    except ValueError:
+        return HttpResponse("Choose a person and an LMS account.", status=400)
+    action = request.POST.get("action")
+    if action not in ("use_existing", "not_same"):
+        return HttpResponse("Choose whether to use the existing account.", status=400)
+    person, account = selectors.lms_duplicate_get(
+        continuum=continuum, user=user, person_id=person_id, account_id=account_id
+    )
+    name = person.full_name or person.email
+    try:
+        if action == "use_existing":
+            earlier = account.email
+            updated = services.lms_account_use_existing(
+                continuum=continuum, person=person, existing=account, actor=user
+            )
+            messages.success(
+                request,
+                f"{name} keeps the LMS account they had under {earlier}; no new account will be made. "
+                f"Ask them to sign in to the LMS with it and change its e-mail to {updated.email}.",
+            )
+        else:
+            services.lms_account_not_duplicate(
+                continuum=continuum, person=person, existing=account, actor=user
+            )
+            messages.success(
+                request, f"Noted: the account under {account.email} is someone else's. {name} gets their own."
+            )
+    except PermissionDenied:
+        _refuse(request, Capability.MANAGE_AGENCY_PEOPLE)
+    except ValidationError as error:
+        for text in _errors(error):
+            messages.error(request, text)
+    return redirect("training_progress", continuum_slug=continuum.slug)

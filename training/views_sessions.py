@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from agencies import selectors as agency_selectors
 from hmis_onboarding.decorators import tenant_view
@@ -131,6 +132,18 @@ def session_roster(request: HttpRequest, session_id: int) -> HttpResponse:
     """Who has a seat and who waits; attendance once the session has started."""
     continuum, user = request.continuum, request.user
     session = selectors.session_get(continuum=continuum, user=user, session_id=session_id, for_staff=True)
+    if request.method == "POST" and request.POST.get("action") == "cancel_session":
+        try:
+            told = sessions.session_cancel(session=session, reason=request.POST.get("reason", ""), actor=user)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            messages.success(
+                request,
+                f"Session cancelled. {told} {'person was' if told == 1 else 'people were'} told by e-mail.",
+            )
+        return redirect("training_session_roster", continuum_slug=continuum.slug, session_id=session.pk)
     if request.method == "POST":
         registration_id = _int(request.POST.get("registration"))
         attendance = request.POST.get("attendance", "")
@@ -155,6 +168,7 @@ def session_roster(request: HttpRequest, session_id: int) -> HttpResponse:
         "history": agency_selectors.object_history(continuum=continuum, user=user, obj=session),
         "can_manage": True,
         "tz": continuum.tzinfo,
+        "can_cancel": not session.is_cancelled and session.starts_at > timezone.now(),
     }
     return render(request, "training/session_roster.html", context)
 
