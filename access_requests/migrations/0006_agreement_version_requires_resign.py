@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access_requests', '0004_hrs_agreement_ce_approval_and_onboarding_close'),
+        ('access_requests', '0005_request_list_indexes'),
     ]
 
     operations = [
