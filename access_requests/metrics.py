@@ -1,7 +1,8 @@
 """Access-request charts for the metrics page (registered with hmis_onboarding.metrics).
 
-Every provider runs one query, whatever the number of requests; durations are computed in Python
-from one `values_list` because medians and percentiles are not portable SQL (SQLite has neither)."""
+Every provider runs one query, whatever the number of requests. Medians and percentiles are computed
+by PostgreSQL (ordered-set aggregates, grouped per queue); SQLite has neither, so there the durations
+come back in one `values_list` and Python computes them, with the same definitions."""
 
 from __future__ import annotations
 
@@ -17,10 +18,14 @@ from hmis_onboarding.metrics import (
     NAVY,
     RED,
     Chart,
+    DaysBetween,
+    Median,
     MetricScope,
+    NearestRank,
     Row,
     median,
     percentile,
+    percentiles_in_database,
     register_metric,
 )
 
@@ -144,27 +149,35 @@ def onboarding_funnel(scope: MetricScope) -> Chart:
     )
 
 
-def _decisions(scope: MetricScope) -> list[tuple[str, datetime.datetime, datetime.datetime, datetime.date]]:
-    return list(
-        _requests(scope)
-        .filter(status__in=DECIDED_STATUSES, submitted_at__isnull=False, decided_at__isnull=False)
-        .values_list("queue", "submitted_at", "decided_at", "sla_due_on")
+def _decided(scope: MetricScope) -> QuerySet[AccessRequest]:
+    return _requests(scope).filter(
+        status__in=DECIDED_STATUSES, submitted_at__isnull=False, decided_at__isnull=False
     )
+
+
+def _decision_stats(scope: MetricScope) -> dict[str, tuple[float | None, float | None, int]]:
+    """Per queue: the median and 90th percentile of days from submission to decision, and the count."""
+    if percentiles_in_database():
+        days = DaysBetween("submitted_at", "decided_at")
+        return {
+            r["queue"]: (r["median"], r["p90"], r["n"])
+            for r in _decided(scope)
+            .values("queue")
+            .annotate(median=Median(days), p90=NearestRank(days, 0.9), n=Count("id"))
+        }
+    by_queue: dict[str, list[float]] = defaultdict(list)
+    for queue, submitted, decided in _decided(scope).values_list("queue", "submitted_at", "decided_at"):
+        by_queue[queue].append((decided - submitted).total_seconds() / 86400)
+    return {queue: (median(v), percentile(v, 0.9), len(v)) for queue, v in by_queue.items()}
 
 
 @register_metric("requests.decision_days", order=30)
 def decision_days(scope: MetricScope) -> Chart:
-    by_queue: dict[str, list[float]] = defaultdict(list)
-    for queue, submitted, decided, _due in _decisions(scope):
-        by_queue[queue].append((decided - submitted).total_seconds() / 86400)
-    rows = [
-        Row(
-            label,
-            [median(by_queue[queue]), percentile(by_queue[queue], 0.9)],
-            note=f"{len(by_queue[queue])} decided",
-        )
-        for queue, label in Queue.choices
-    ]
+    stats = _decision_stats(scope)
+    rows = []
+    for queue, label in Queue.choices:
+        middle, p90, count = stats.get(queue, (None, None, 0))
+        rows.append(Row(label, [middle, p90], note=f"{count} decided"))
     return Chart(
         key="decision-days",
         title="Days from submission to decision, per queue",
@@ -184,10 +197,7 @@ def sla_compliance(scope: MetricScope) -> Chart:
     decided_on = TruncDate("decided_at", tzinfo=scope.continuum.tzinfo)
     on_time_q = Q(sla_due_on__isnull=True) | Q(sla_due_on__gte=decided_on)
     counts = (
-        _requests(scope)
-        .filter(status__in=DECIDED_STATUSES, submitted_at__isnull=False, decided_at__isnull=False)
-        .values("queue")
-        .annotate(on_time=Count("id", filter=on_time_q), total=Count("id"))
+        _decided(scope).values("queue").annotate(on_time=Count("id", filter=on_time_q), total=Count("id"))
     )
     on_time: dict[str, int] = defaultdict(int)
     late: dict[str, int] = defaultdict(int)
