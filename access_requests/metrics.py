@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from typing import NamedTuple
 
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncDate, Upper
 
 from hmis_onboarding.metrics import (
@@ -155,29 +156,59 @@ def _decided(scope: MetricScope) -> QuerySet[AccessRequest]:
     )
 
 
-def _decision_stats(scope: MetricScope) -> dict[str, tuple[float | None, float | None, int]]:
-    """Per queue: the median and 90th percentile of days from submission to decision, and the count."""
-    if percentiles_in_database():
-        days = DaysBetween("submitted_at", "decided_at")
+class QueueDecisions(NamedTuple):
+    median: float | None
+    p90: float | None
+    decided: int
+    on_time: int
+
+
+def _decisions_per_queue(scope: MetricScope) -> dict[str, QueueDecisions]:
+    """Per queue, the decided requests: the median and 90th percentile of days from submission to
+    decision, how many, and how many by their due date. One query, shared by two charts."""
+
+    def compute() -> dict[str, QueueDecisions]:
+        decided_on = TruncDate("decided_at", tzinfo=scope.continuum.tzinfo)
+        on_time_q = Q(sla_due_on__isnull=True) | Q(sla_due_on__gte=decided_on)
+        if percentiles_in_database():
+            days = DaysBetween("submitted_at", "decided_at")
+            return {
+                r["queue"]: QueueDecisions(r["median"], r["p90"], r["n"], r["on_time"])
+                for r in _decided(scope)
+                .values("queue")
+                .annotate(
+                    median=Median(days),
+                    p90=NearestRank(days, 0.9),
+                    n=Count("id"),
+                    on_time=Count("id", filter=on_time_q),
+                )
+            }
+        by_queue: dict[str, list[float]] = defaultdict(list)
+        on_time: dict[str, int] = defaultdict(int)
+        rows = _decided(scope).annotate(
+            in_time=Case(When(on_time_q, then=1), default=0, output_field=IntegerField())
+        )
+        for queue, submitted, decided, in_time in rows.values_list(
+            "queue", "submitted_at", "decided_at", "in_time"
+        ):
+            by_queue[queue].append((decided - submitted).total_seconds() / 86400)
+            on_time[queue] += in_time
         return {
-            r["queue"]: (r["median"], r["p90"], r["n"])
-            for r in _decided(scope)
-            .values("queue")
-            .annotate(median=Median(days), p90=NearestRank(days, 0.9), n=Count("id"))
+            queue: QueueDecisions(median(v), percentile(v, 0.9), len(v), on_time[queue])
+            for queue, v in by_queue.items()
         }
-    by_queue: dict[str, list[float]] = defaultdict(list)
-    for queue, submitted, decided in _decided(scope).values_list("queue", "submitted_at", "decided_at"):
-        by_queue[queue].append((decided - submitted).total_seconds() / 86400)
-    return {queue: (median(v), percentile(v, 0.9), len(v)) for queue, v in by_queue.items()}
+
+    return scope.once("requests.decisions_per_queue", compute)
 
 
 @register_metric("requests.decision_days", order=30)
 def decision_days(scope: MetricScope) -> Chart:
-    stats = _decision_stats(scope)
+    stats = _decisions_per_queue(scope)
+    none = QueueDecisions(None, None, 0, 0)
     rows = []
     for queue, label in Queue.choices:
-        middle, p90, count = stats.get(queue, (None, None, 0))
-        rows.append(Row(label, [middle, p90], note=f"{count} decided"))
+        q = stats.get(queue, none)
+        rows.append(Row(label, [q.median, q.p90], note=f"{q.decided} decided"))
     return Chart(
         key="decision-days",
         title="Days from submission to decision, per queue",
@@ -193,17 +224,12 @@ def decision_days(scope: MetricScope) -> Chart:
 
 @register_metric("requests.sla", order=40)
 def sla_compliance(scope: MetricScope) -> Chart:
-    # Counted by the database (one grouped query) rather than row by row in Python.
-    decided_on = TruncDate("decided_at", tzinfo=scope.continuum.tzinfo)
-    on_time_q = Q(sla_due_on__isnull=True) | Q(sla_due_on__gte=decided_on)
-    counts = (
-        _decided(scope).values("queue").annotate(on_time=Count("id", filter=on_time_q), total=Count("id"))
-    )
+    # Counted by the database, in the query the decision-time chart makes.
     on_time: dict[str, int] = defaultdict(int)
     late: dict[str, int] = defaultdict(int)
-    for row in counts:
-        on_time[row["queue"]] = row["on_time"]
-        late[row["queue"]] = row["total"] - row["on_time"]
+    for queue, q in _decisions_per_queue(scope).items():
+        on_time[queue] = q.on_time
+        late[queue] = q.decided - q.on_time
     rows = []
     for queue, label in Queue.choices:
         total = on_time[queue] + late[queue]

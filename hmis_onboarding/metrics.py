@@ -41,6 +41,14 @@ class MetricScope:
     request_type_id: int | None = None
     since: datetime.date | None = None
     until: datetime.date | None = None
+    # Values several providers need (the CoC's training policy), read once per page: a scope lives
+    # for one request.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 @dataclass

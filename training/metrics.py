@@ -66,7 +66,9 @@ def _paths(scope: MetricScope):
 
 
 def _cutoff(scope: MetricScope) -> tuple[int, dt.datetime]:
-    days = training_policy(scope.continuum).stalled_after_days
+    days = scope.once(
+        "training.stalled_after_days", lambda: training_policy(scope.continuum).stalled_after_days
+    )
     return days, timezone.now() - dt.timedelta(days=days)
 
 
