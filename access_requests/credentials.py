@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -218,6 +219,23 @@ def current_eua(continuum: Continuum) -> EndUserAgreementVersion | None:
 
 def current_hrs_agreement(continuum: Continuum) -> EndUserAgreementVersion | None:
     return current_agreement(continuum, AgreementKind.HRS)
+
+
+def resign_floor(continuum: Continuum, kind: str) -> int:
+    """The id of the last version of `kind` that asked people to sign again (0 when none): signatures
+    of that version or a later one count for the current version."""
+    last = (
+        EndUserAgreementVersion.objects.filter(continuum=continuum, kind=kind, requires_resign=True)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+def signatures_cover(signatures: Iterable[EndUserAgreementSignature], kind: str, floor: int) -> bool:
+    """Whether one of these signatures counts for the current version of `kind` (see resign_floor)."""
+    return any(s.version.kind == kind and s.version_id >= floor for s in signatures)
 
 
 def _normalise(name: str) -> str:

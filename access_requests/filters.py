@@ -8,13 +8,17 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from hmis_onboarding.widgets import LeanSelect
+
 from .selectors import SlaState
 
 
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     request_type = django_filters.ModelChoiceFilter(queryset=None, label="Form", empty_label="Any form")
-    agency = django_filters.ModelChoiceFilter(queryset=None, label="Agency", empty_label="Any agency")
+    agency = django_filters.ModelChoiceFilter(
+        queryset=None, label="Agency", empty_label="Any agency", widget=LeanSelect
+    )
     sla_state = django_filters.ChoiceFilter(
         choices=[(k, v) for k, v in SlaState.LABELS.items() if k != SlaState.CLOSED],
         label="SLA",

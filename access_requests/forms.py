@@ -4,7 +4,7 @@ from django import forms
 
 from agencies.forms import CheckboxGroup, RadioGroup
 
-from .models import RequestType
+from .models import CredentialPolicy, RequestType, RubricElement
 
 
 class NewRequestForm(forms.Form):
@@ -170,3 +170,91 @@ class RequestTypeConfigForm(forms.ModelForm):
         ]
         labels = {"is_active": "Offered to ATAs", "position": "Order in the list"}
         widgets = {"eligibility": RadioGroup, "queue": RadioGroup}
+
+
+class CredentialPolicyForm(forms.ModelForm):
+    """The CoC's credential policy; exempt funding is chosen from the funding sources projects carry."""
+
+    sample_client_exempt_funding = forms.MultipleChoiceField(
+        label="Funding whose projects need no sample client",
+        required=False,
+        widget=CheckboxGroup,
+        help_text="People whose every project has one of these funding sources go straight to the "
+        "End User Agreement (Chicago: HPCC, State Homeless Prevention).",
+    )
+
+    class Meta:
+        model = CredentialPolicy
+        fields = [
+            "sample_client_seats",
+            "sample_client_days",
+            "sample_client_max_failed_rounds",
+            "sample_client_exempt_funding",
+            "hrs_sample_client",
+            "inactivity_warning_days",
+            "access_review_days",
+            "access_review_grace_days",
+        ]
+        labels = {
+            "sample_client_seats": "Sample client seats open at one time",
+            "sample_client_days": "Days an assignment stays open",
+            "sample_client_max_failed_rounds": "Failed rounds before an assignment expires",
+            "inactivity_warning_days": "Inactivity warning (days before suspension)",
+            "access_review_days": "Days to answer an access review",
+            "access_review_grace_days": "Grace after an access review is due (days)",
+        }
+        widgets = {"hrs_sample_client": RadioGroup}
+
+    def __init__(self, *args, **kwargs):
+        from .credential_settings import EXEMPT_FUNDING_CHOICES
+
+        super().__init__(*args, **kwargs)
+        self.fields["sample_client_exempt_funding"].choices = EXEMPT_FUNDING_CHOICES
+
+
+class AgreementVersionForm(forms.Form):
+    label = forms.CharField(label="Version label", max_length=40, help_text="As printed, e.g. 2027.1.")
+    body = forms.CharField(
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="One commitment per paragraph; leave a blank line between paragraphs.",
+    )
+    requires_resign = forms.BooleanField(
+        label="People who signed an earlier version must sign this one",
+        required=False,
+        initial=True,
+        help_text="Leave unticked for a correction of wording: earlier signatures keep counting.",
+    )
+
+
+class RubricElementForm(forms.ModelForm):
+    project_types = forms.TypedMultipleChoiceField(
+        label="Project types that collect it",
+        coerce=int,
+        required=False,
+        widget=CheckboxGroup,
+        help_text="None ticked: every project type (a universal data element).",
+    )
+
+    class Meta:
+        model = RubricElement
+        fields = ["code", "name", "guidance", "project_types", "position", "is_active"]
+        labels = {
+            "code": "HUD element number",
+            "guidance": "What the reviewer checks",
+            "is_active": "Checked in new reviews",
+        }
+        help_texts = {
+            "position": "Order on the review page.",
+            "is_active": "Untick to leave it out of new reviews; past rounds keep their results.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        from agencies.models import HudProjectType
+
+        super().__init__(*args, **kwargs)
+        self.fields["project_types"].choices = HudProjectType.choices
+
+    def validate_unique(self) -> None:
+        # The continuum is not on the form; the service checks the code is unique in the CoC.
+        pass

@@ -527,6 +527,11 @@ class EndUserAgreementVersion(models.Model):
     title = models.CharField(max_length=200, default="HMIS End User Agreement")
     body = models.TextField(help_text="One commitment per paragraph; blank lines separate paragraphs.")
     is_current = models.BooleanField(default=True)
+    requires_resign = models.BooleanField(
+        "People must sign this version again",
+        default=True,
+        help_text="When off (a correction of wording), a signature of an earlier version still counts.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

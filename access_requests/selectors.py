@@ -30,12 +30,15 @@ from .models import (
     OPEN_STATUSES,
     AccessRequest,
     CesRole,
+    CredentialPolicy,
+    EndUserAgreementVersion,
     Queue,
     RequestedPerson,
     RequestMessage,
     RequestPolicy,
     RequestStatus,
     RequestType,
+    RubricElement,
 )
 
 AGENCY_VIEWER_ROLES = frozenset({Role.ATA, Role.AGENCY_SUPERVISOR})
@@ -237,3 +240,34 @@ def config_policy(*, continuum: Continuum, user: User) -> RequestPolicy:
 
     _require_configure(continuum, user)
     return policy_for(continuum)
+
+
+def config_credential_policy(*, continuum: Continuum, user: User) -> CredentialPolicy:
+    """The CoC's credential policy (an unsaved row with the defaults until one is saved)."""
+    from .credential_config import policy_for
+
+    _require_configure(continuum, user)
+    return policy_for(continuum)
+
+
+def config_agreement_versions(*, continuum: Continuum, user: User) -> QuerySet[EndUserAgreementVersion]:
+    """Every published version of the CoC's individual agreements, newest first, with signatures."""
+    _require_configure(continuum, user)
+    return (
+        EndUserAgreementVersion.objects.filter(continuum=continuum)
+        .annotate(signature_count=Count("signatures"))
+        .order_by("kind", "-pk")
+    )
+
+
+def config_rubric(*, continuum: Continuum, user: User) -> QuerySet[RubricElement]:
+    """The CoC's sample client rubric, deactivated elements too."""
+    _require_configure(continuum, user)
+    return RubricElement.objects.filter(continuum=continuum).order_by("position", "code")
+
+
+def config_rubric_element(*, continuum: Continuum, user: User, element_id: int) -> RubricElement:
+    element = config_rubric(continuum=continuum, user=user).filter(pk=element_id).first()
+    if element is None:
+        raise Http404
+    return element

@@ -14,6 +14,12 @@ urlpatterns = [
     path("pathway/", views_config.pathway, name="pathway_config"),
     path("pathway/forms/<int:type_id>/", views_config.request_type_edit, name="pathway_request_type"),
     path("pathway/ces-roles/", views_config.ces_matrix, name="pathway_ces_matrix"),
+    path("pathway/credential-policy/", views_config.credential_policy, name="credential_policy_config"),
+    path("pathway/agreements/", views_config.agreements, name="agreements_config"),
+    path("pathway/agreements/<str:kind>/new/", views_config.agreement_publish, name="agreement_publish"),
+    path("pathway/rubric/", views_config.rubric, name="rubric_config"),
+    path("pathway/rubric/new/", views_config.rubric_element_new, name="rubric_element_new"),
+    path("pathway/rubric/<int:element_id>/", views_config.rubric_element_edit, name="rubric_element_edit"),
 ]
 
 from . import views_credentials as credential_views  # noqa: E402

@@ -47,13 +47,14 @@ def my_access(request: HttpRequest) -> HttpResponse:
     onboardings = list(selectors.my_onboardings(continuum=continuum, user=request.user))
     current = credentials.current_eua(continuum)
     current_hrs = credentials.current_hrs_agreement(continuum)
+    # A new version that asks people to sign again makes earlier signatures stop counting.
+    eua_floor = credentials.resign_floor(continuum, AgreementKind.END_USER)
+    hrs_floor = credentials.resign_floor(continuum, AgreementKind.HRS)
     cards = []
     for ob in onboardings:
         assignments = list(ob.assignments.all())
         open_assignment = next((a for a in assignments if a.status in ("waitlisted", "open")), None)
-        signed = [(s.version.kind, s.version.label) for s in ob.signatures.all()]
-        signed_labels = {label for kind, label in signed if kind == AgreementKind.END_USER}
-        hrs_labels = {label for kind, label in signed if kind == AgreementKind.HRS}
+        signatures = list(ob.signatures.all())
         cards.append(
             {
                 "onboarding": ob,
@@ -68,10 +69,10 @@ def my_access(request: HttpRequest) -> HttpResponse:
                 and open_assignment is None
                 and credentials.person_ready_for_sample_client(continuum, request.user),
                 "must_sign": current is not None
-                and current.label not in signed_labels
+                and not credentials.signatures_cover(signatures, AgreementKind.END_USER, eua_floor)
                 and credentials.may_sign_eua(ob),
                 "must_sign_hrs": current_hrs is not None
-                and current_hrs.label not in hrs_labels
+                and not credentials.signatures_cover(signatures, AgreementKind.HRS, hrs_floor)
                 and credentials.may_sign_hrs_agreement(ob),
                 "project_types": [project_type_label(t) for t in ob.project_types],
             }
@@ -137,7 +138,9 @@ def hrs_agreement_sign(request: HttpRequest, onboarding_id: int) -> HttpResponse
         raise Http404
     version = credentials.current_hrs_agreement(continuum)
     signatures = [s for s in ob.signatures.all() if s.version.kind == AgreementKind.HRS]
-    signed_current = version is not None and any(s.version_id == version.pk for s in signatures)
+    signed_current = version is not None and credentials.signatures_cover(
+        signatures, AgreementKind.HRS, credentials.resign_floor(continuum, AgreementKind.HRS)
+    )
     form = HrsSignForm(request.POST or None)
     status = 200
     if request.method == "POST":

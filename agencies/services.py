@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from hmis_onboarding.audit import audit_record, snapshot
+from hmis_onboarding.audit import audit_record, audited_update, snapshot
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability, Role
 from hmis_onboarding.tenancy import access_for
@@ -73,22 +73,7 @@ def continuum_update_settings(*, continuum: Continuum, actor: User, **changes: A
     _refuse_unknown_fields(changes, CONTINUUM_SETTINGS_FIELDS, "Not a CoC setting")
     with transaction.atomic():
         locked = Continuum.objects.select_for_update().get(pk=continuum.pk)
-        before = snapshot(locked, list(changes))
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.full_clean()
-        after = snapshot(locked, list(changes))
-        if before == after:
-            return locked
-        locked.save(update_fields=list(changes))
-        audit_record(
-            action="continuum.settings_changed",
-            actor=actor,
-            continuum=locked,
-            obj=locked,
-            before=before,
-            after=after,
-        )
+        audited_update(locked, changes, action="continuum.settings_changed", actor=actor, continuum=locked)
     return locked
 
 
@@ -849,21 +834,12 @@ def hmis_project_update(*, project: HmisProject, actor: User, **changes: Any) ->
         locked = HmisProject.objects.select_for_update().select_related("agency").get(pk=project.pk)
         if changes.get("is_active", locked.is_active):
             _guard_not_vsp(locked.agency, "active HMIS programs")
-        before = snapshot(locked, list(changes))
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.full_clean()
-        after = snapshot(locked, list(changes))
-        if before == after:
-            return locked
-        locked.save(update_fields=list(changes))
-        audit_record(
+        audited_update(
+            locked,
+            changes,
             action="hmis_project.changed",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
             metadata={"agency_id": locked.agency_id},
         )
     return locked

@@ -44,6 +44,40 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+def audited_update(
+    locked: models.Model,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    actor: Any,
+    continuum: Any,
+    clean_exclude: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
+    """Apply `changes` to a row the caller has locked (`select_for_update`, inside its transaction):
+    validate the row, and only when a value really changed save just those fields and record
+    before → after. Answers whether anything changed (nothing saved or audited otherwise)."""
+    fields = list(changes)
+    before = snapshot(locked, fields)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.full_clean(exclude=clean_exclude)
+    after = snapshot(locked, fields)
+    if before == after:
+        return False
+    locked.save(update_fields=fields)
+    audit_record(
+        action=action,
+        actor=actor,
+        continuum=continuum,
+        obj=locked,
+        before=before,
+        after=after,
+        metadata=metadata,
+    )
+    return True
+
+
 def audit_record(
     *,
     action: str,

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+from django.db.models import Aggregate, FloatField, Func
 from django.http import Http404
 
 from .permissions import Capability
@@ -39,6 +41,14 @@ class MetricScope:
     request_type_id: int | None = None
     since: datetime.date | None = None
     until: datetime.date | None = None
+    # Values several providers need (the CoC's training policy), read once per page: a scope lives
+    # for one request.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 @dataclass
@@ -180,6 +190,43 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return float(ordered[rank - 1])
+
+
+def percentiles_in_database() -> bool:
+    """Whether the database computes medians and percentiles itself (PostgreSQL's ordered-set
+    aggregates). SQLite has none: there providers fetch the durations and use `median`/`percentile`."""
+    return connection.vendor == "postgresql"
+
+
+class DaysBetween(Func):
+    """Calendar days, as a float, from the first expression to the second (PostgreSQL only); the
+    same value as `(end - start).total_seconds() / 86400` in Python."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s))::double precision / 86400.0)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+
+class Median(Aggregate):
+    """The median, like `median` (the mean of the two middle values of an even count); PostgreSQL."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class NearestRank(Aggregate):
+    """The nearest-rank percentile, like `percentile` (PostgreSQL's PERCENTILE_DISC is exactly it)."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 def median(values: Sequence[float]) -> float | None:

@@ -77,6 +77,21 @@ def test_it_computes_median_and_nearest_rank_percentiles():
     assert percentile(list(range(1, 11)), 0.9) == 9 and percentile([5], 0.9) == 5
 
 
+@pytest.mark.parametrize("count", [7, 8])
+def test_it_reports_the_same_median_and_90th_percentile_as_the_definitions(chicago, count):  # noqa: F811
+    # PostgreSQL computes them itself, SQLite in Python: both must match `median` and `percentile`
+    # (nearest rank), for odd and even counts and durations that are not whole days.
+    decided = [
+        make_request(chicago, status=RequestStatus.APPROVED, submitted_days_ago=40, decided_after_days=days)
+        for days in (0.25, 9.5, 1.75, 30.125, 4.0, 2.5, 12.3, 7.7)[:count]
+    ]
+    durations = [(r.decided_at - r.submitted_at).total_seconds() / 86400 for r in decided]
+    chart = charts_for(chicago)["decision-days"]
+    help_desk = next(row for row in chart.rows if row.label == "HMIS Help Desk")
+    assert list(help_desk.values) == [pytest.approx(median(durations), rel=1e-12), percentile(durations, 0.9)]
+    assert help_desk.note == f"{count} decided"
+
+
 def test_it_measures_decision_days_and_the_sla_per_queue(chicago):  # noqa: F811
     for days in (1, 2, 3, 10):  # the last one is late (due in 3 days)
         make_request(chicago, status=RequestStatus.APPROVED, submitted_days_ago=20, decided_after_days=days)

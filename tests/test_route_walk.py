@@ -247,6 +247,13 @@ def _request_type_kwargs(tenant) -> dict:
     return {"type_id": AccessRequest.objects.get(pk=access_request(tenant)).request_type_id}
 
 
+def _rubric_element_kwargs(tenant) -> dict:
+    from access_requests.models import RubricElement
+
+    element, _ = RubricElement.objects.get_or_create(continuum=tenant.continuum, code="3.01", name="Name")
+    return {"element_id": element.pk}
+
+
 def _api_token_kwargs(tenant) -> dict:
     from hmis_onboarding.services import api_token_create
 
@@ -496,6 +503,12 @@ ROUTES: dict[str, Rule] = {
     "pathway_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
     "pathway_request_type": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_request_type_kwargs),
     "pathway_ces_matrix": Rule("tenant", C.CONFIGURE_CONTINUUM, method="POST"),
+    "credential_policy_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "agreements_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "agreement_publish": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=lambda t: {"kind": "end_user"}),
+    "rubric_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "rubric_element_new": Rule("tenant", C.CONFIGURE_CONTINUUM),
+    "rubric_element_edit": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_rubric_element_kwargs),
     "api_tokens": Rule("tenant", C.MANAGE_API_TOKENS),
     "api_token_revoke": Rule("tenant", C.MANAGE_API_TOKENS, method="POST", kwargs=_api_token_kwargs),
     # Rollout plans (issue 7): CoC staff read them; the Help Desk and CoC admins record completions.

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agencies.models import Continuum, HudProjectType
-from hmis_onboarding.audit import audit_record, snapshot
+from hmis_onboarding.audit import audit_record, audited_update, snapshot
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability
 
@@ -257,21 +257,14 @@ def training_policy_update(*, continuum: Continuum, actor: User | None, **change
     with transaction.atomic():
         TrainingPolicy.objects.get_or_create(continuum=continuum)
         policy = TrainingPolicy.objects.select_for_update().get(continuum=continuum)
-        before = snapshot(policy, list(changes))
-        for name, value in changes.items():
-            setattr(policy, name, value)
-        policy.full_clean(exclude=["continuum"])
-        after = snapshot(policy, list(changes))
-        if before == after:
-            return policy
-        policy.save(update_fields=list(changes))
-        audit_record(
+        changed = audited_update(
+            policy,
+            changes,
             action="training.policy_changed",
             actor=actor,
             continuum=continuum,
-            obj=policy,
-            before=before,
-            after=after,
+            clean_exclude=["continuum"],
         )
-        _refresh_after_commit(continuum)
+        if changed:
+            _refresh_after_commit(continuum)
     return policy

@@ -5,11 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from hmis_onboarding.widgets import LeanSelect
+
 
 class TraineeProgressFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name or e-mail")
     agency = django_filters.ModelChoiceFilter(
-        queryset=None, label="Agency", empty_label="Any agency", method="by_agency"
+        queryset=None, label="Agency", empty_label="Any agency", method="by_agency", widget=LeanSelect
     )
     status = django_filters.ChoiceFilter(
         choices=[("training", "In training"), ("stalled", "Stalled"), ("complete", "Training complete")],

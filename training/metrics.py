@@ -4,8 +4,8 @@ Whose training counts follows the page's filters: with a request form or a perio
 on approved requests of that form submitted in that period (and agency); with only an agency, the
 people who work for it or were requested by it; with no filter, every learning path of the CoC.
 Sessions are counted by their date within the period. Every provider runs a fixed number of
-queries whatever the number of people; medians and percentiles are computed in Python from one
-`values_list`, as in access_requests/metrics.py."""
+queries whatever the number of people; medians and percentiles are computed by PostgreSQL, or in
+Python on SQLite, as in access_requests/metrics.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import replace
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,10 +27,14 @@ from hmis_onboarding.metrics import (
     NAVY,
     RED,
     Chart,
+    DaysBetween,
+    Median,
     MetricScope,
+    NearestRank,
     Row,
     median,
     percentile,
+    percentiles_in_database,
     register_metric,
 )
 
@@ -62,7 +66,9 @@ def _paths(scope: MetricScope):
 
 
 def _cutoff(scope: MetricScope) -> tuple[int, dt.datetime]:
-    days = training_policy(scope.continuum).stalled_after_days
+    days = scope.once(
+        "training.stalled_after_days", lambda: training_policy(scope.continuum).stalled_after_days
+    )
     return days, timezone.now() - dt.timedelta(days=days)
 
 
@@ -110,43 +116,57 @@ def completion_days(scope: MetricScope) -> Chart:
     last course's completion) and to each course's completion. Courses completed before approval
     (earlier training that counts) are left out."""
     paths = _paths(scope)
-    last_completion = (
-        Enrollment.objects.filter(
-            continuum=scope.continuum, user_id=OuterRef("user_id"), completed_at__isnull=False
-        )
-        .order_by("-completed_at")
-        .values("completed_at")[:1]
+    # The path is complete when its last course is: one grouped join (a correlated subquery per path
+    # is read three times by PostgreSQL, once per aggregate and once for the filter).
+    whole_paths = paths.filter(is_complete=True).annotate(
+        done_at=Max("user__enrollments__completed_at", filter=Q(user__enrollments__continuum=scope.continuum))
     )
-    whole = [
-        (done - assigned).total_seconds() / 86400
-        for assigned, done in paths.filter(is_complete=True)
-        .annotate(done_at=Subquery(last_completion))
-        .values_list("assigned_at", "done_at")
-        if done is not None and done >= assigned
-    ]
-    assigned_at = LearningPath.objects.filter(continuum=scope.continuum, user_id=OuterRef("user_id")).values(
-        "assigned_at"
-    )[:1]
-    per_course: dict[tuple[int, str], list[float]] = defaultdict(list)
-    rows_in = (
-        Enrollment.objects.filter(
-            people_in_scope(scope),
-            continuum=scope.continuum,
-            completed_at__isnull=False,
-            user__learning_paths__continuum=scope.continuum,
+    # One learning path per person and CoC (a unique constraint), so the join gives each completed
+    # course its path's assignment.
+    courses = Enrollment.objects.filter(
+        people_in_scope(scope),
+        continuum=scope.continuum,
+        completed_at__isnull=False,
+        user__learning_paths__continuum=scope.continuum,
+        completed_at__gte=F("user__learning_paths__assigned_at"),
+    ).order_by()
+    course_rows = []
+    if percentiles_in_database():
+        days = DaysBetween("assigned_at", "done_at")
+        whole = whole_paths.filter(done_at__gte=F("assigned_at")).aggregate(
+            median=Median(days), p90=NearestRank(days, 0.9), n=Count("id")
         )
-        .annotate(assigned=Subquery(assigned_at))
-        .filter(completed_at__gte=F("assigned"))
-        .order_by()
-        .values_list("course__position", "course__name", "assigned", "completed_at")
-    )
-    for position, name, assigned, done in rows_in:
-        per_course[(position, name)].append((done - assigned).total_seconds() / 86400)
-    rows = [
-        Row("Whole learning path", [median(whole), percentile(whole, 0.9)], note=f"{len(whole)} completed")
-    ]
-    for (_, name), values in sorted(per_course.items())[:MAX_COURSE_ROWS]:
-        rows.append(Row(name, [median(values), percentile(values, 0.9)], note=f"{len(values)} completed"))
+        whole_row = Row(
+            "Whole learning path", [whole["median"], whole["p90"]], note=f"{whole['n']} completed"
+        )
+        course_days = DaysBetween("user__learning_paths__assigned_at", "completed_at")
+        per_course = (
+            courses.values("course__position", "course__name")
+            .annotate(median=Median(course_days), p90=NearestRank(course_days, 0.9), n=Count("id"))
+            .order_by("course__position", "course__name")[:MAX_COURSE_ROWS]
+        )
+        for r in per_course:
+            course_rows.append(Row(r["course__name"], [r["median"], r["p90"]], note=f"{r['n']} completed"))
+    else:
+        whole_list = [
+            (done - assigned).total_seconds() / 86400
+            for assigned, done in whole_paths.values_list("assigned_at", "done_at")
+            if done is not None and done >= assigned
+        ]
+        per_course_lists: dict[tuple[int, str], list[float]] = defaultdict(list)
+        for position, name, assigned, done in courses.values_list(
+            "course__position", "course__name", "user__learning_paths__assigned_at", "completed_at"
+        ):
+            per_course_lists[(position, name)].append((done - assigned).total_seconds() / 86400)
+        whole_row = Row(
+            "Whole learning path",
+            [median(whole_list), percentile(whole_list, 0.9)],
+            note=f"{len(whole_list)} completed",
+        )
+        for (_, name), values in sorted(per_course_lists.items())[:MAX_COURSE_ROWS]:
+            course_rows.append(
+                Row(name, [median(values), percentile(values, 0.9)], note=f"{len(values)} completed")
+            )
     return Chart(
         key="training-completion-days",
         title="Days from approval to training completion",
@@ -154,7 +174,7 @@ def completion_days(scope: MetricScope) -> Chart:
         "and to each course's completion: the median and the 90th percentile (nine in ten finished "
         "within it).",
         series=["Median", "90th percentile"],
-        rows=rows if whole or per_course else [],
+        rows=[whole_row, *course_rows] if whole_row.values[0] is not None or course_rows else [],
         layout="group",
         unit="days",
         colours=(BLUE, NAVY),
