@@ -58,11 +58,15 @@ def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
         return qs.none()
     ata = Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True)
     active_projects = HmisProject.objects.filter(agency=OuterRef("pk"), is_active=True)
-    return qs.annotate(
-        people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
-        has_ata=Exists(ata),
-        has_programs=Exists(active_projects),
-    ).order_by("name")
+    return (
+        qs.select_related("continuum")
+        .annotate(
+            people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
+            has_ata=Exists(ata),
+            has_programs=Exists(active_projects),
+        )
+        .order_by("name")
+    )
 
 
 def agency_get(*, continuum: Continuum, user: User, agency_id: int) -> Agency:

@@ -134,8 +134,11 @@ class BusinessCalendar:
 def calendar_for(continuum: Any) -> BusinessCalendar:
     """The continuum's calendar: its time zone, working hours (defaults until saved) and holidays."""
     from .models import ContinuumCalendar, ContinuumHoliday
+    from .tenancy import preloaded
 
-    settings_row = ContinuumCalendar.objects.filter(continuum=continuum).first()
+    found, settings_row = preloaded(continuum, "business_calendar")
+    if not found:
+        settings_row = ContinuumCalendar.objects.filter(continuum=continuum).first()
     holidays = frozenset(ContinuumHoliday.objects.filter(continuum=continuum).values_list("date", flat=True))
     return BusinessCalendar(
         tz=zoneinfo.ZoneInfo(continuum.timezone),

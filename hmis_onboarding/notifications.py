@@ -160,7 +160,11 @@ def notification_preferences_update(*, continuum: Any, user: User, choices: dict
 
 def notification_settings_for(continuum: Any) -> ContinuumNotificationSettings:
     """The CoC's notification settings; an unsaved row with the defaults until an administrator saves."""
-    row = ContinuumNotificationSettings.objects.filter(continuum=continuum).first()
+    from .tenancy import preloaded
+
+    found, row = preloaded(continuum, "notification_settings")
+    if not found:
+        row = ContinuumNotificationSettings.objects.filter(continuum=continuum).first()
     return row if row is not None else ContinuumNotificationSettings(continuum=continuum)
 
 

@@ -19,6 +19,23 @@ from .permissions import MFA_REQUIRED_ROLES, STAFF_ROLES, capabilities_for
 
 TENANT_KWARG = "continuum_slug"
 
+# The CoC's one-row settings (reverse one-to-one relations of Continuum) that a page read loads in
+# the same query as the CoC: working hours, notification settings, training policy.
+PRELOADED_SETTINGS = ("business_calendar", "notification_settings", "training_policy")
+
+
+def preloaded(continuum: Any, relation: str) -> tuple[bool, Any]:
+    """(True, the row or None) when `relation` came with the continuum (a page read), else
+    (False, None): the caller reads it itself. Saves each panel re-reading the CoC's settings."""
+    # Only the request's own continuum: Django also caches these rows on any Continuum a query was
+    # filtered by, and a long-lived instance (a task, a test) must not keep reading that copy.
+    if not getattr(continuum, "_settings_preloaded", False):
+        return False, None
+    field = continuum._meta.get_field(relation)
+    if field.is_cached(continuum):
+        return True, field.get_cached_value(continuum)
+    return False, None
+
 
 @dataclass(frozen=True)
 class Access:
@@ -115,7 +132,14 @@ class TenantMiddleware:
             return redirect_to_login(request.get_full_path())
         from agencies.models import Continuum
 
-        continuum = Continuum.objects.filter(slug=slug).first()
+        continuum = Continuum.objects.filter(slug=slug)
+        if request.method in ("GET", "HEAD"):
+            # A page read once loads the CoC's one-row settings with the CoC itself (see
+            # `preloaded`); a write re-reads them, so it never acts on a copy from before it.
+            continuum = continuum.select_related(*PRELOADED_SETTINGS)
+        continuum = continuum.first()
+        if continuum is not None and request.method in ("GET", "HEAD"):
+            continuum._settings_preloaded = True  # type: ignore[attr-defined]
         if continuum is None:
             record_refusal(request, reason="unknown continuum", slug=slug[:60])
             raise Http404("No such Continuum of Care.")

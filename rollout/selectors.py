@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -209,15 +209,14 @@ def my_obligations(
         return []
     today = today or today_in(continuum)
     cal, window = calendar_for(continuum), _window(continuum)
+    # The person's own completion (at most one per obligation) comes in the same query.
     obligations = list(
         RolloutObligation.objects.filter(continuum=continuum, plan__is_active=True, role__in=list(roles))
-        .select_related("plan")
+        .annotate(my_completion=FilteredRelation("completions", condition=Q(completions__person=user)))
+        .select_related("plan", "my_completion")
         .order_by("due_on", "pk")
     )
-    completions = {
-        c.obligation_id: c
-        for c in ObligationCompletion.objects.filter(person=user, obligation__in=obligations)
-    }
+    completions = {o.pk: c for o in obligations if (c := getattr(o, "my_completion", None)) is not None}
     recent = today - datetime.timedelta(days=30)
     mine = []
     for obligation in obligations:

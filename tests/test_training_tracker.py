@@ -274,6 +274,9 @@ def test_it_reads_the_path_and_the_training_policy_once_for_the_tracker(client, 
         page = client.get(url("my_onboarding", chicago))
     assert page.status_code == 200 and "Introduction to HMIS" in page.content.decode()
     sql = [q["sql"] for q in queries]
-    # (the navigation's "has a path" check is a separate SELECT 1)
-    assert sum(q.startswith('SELECT "training_learningpath"."id"') for q in sql) == 1
-    assert sum(q.startswith('SELECT "training_trainingpolicy"."id"') for q in sql) == 1
+    # The path comes with the person's LMS account, in one query.
+    assert sum('"training_learningpath"' in q for q in sql) == 1
+    assert sum('"training_lmsaccount"' in q for q in sql) == 1
+    # The policy comes with the CoC, in the query that resolves the CoC from the address.
+    assert sum(q.startswith('SELECT "training_trainingpolicy"."id"') for q in sql) == 0
+    assert sum('"training_trainingpolicy"."id"' in q for q in sql) == 1

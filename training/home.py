@@ -14,8 +14,9 @@ from .tracker import my_tracker
 def trainee_panel(request: HttpRequest) -> Panel | None:
     if request.access.is_staff:
         return None
-    # One query for the many members without a path; the full tracker only for trainees.
-    if not selectors.has_learning_path(continuum=request.continuum, user=request.user):
+    # One query for the many members without a path; the full tracker (given the path) only for trainees.
+    own = selectors.own_path_and_lms_account(continuum=request.continuum, user=request.user)
+    if own[0] is None:
         return None
-    tracker = my_tracker(continuum=request.continuum, user=request.user)
+    tracker = my_tracker(continuum=request.continuum, user=request.user, own=own)
     return Panel("training/panels/trainee.html", {"tracker": tracker})

@@ -71,6 +71,8 @@ class CatalogCourse:
     recency_months: int | None = None
     position: int = 100
     parts: tuple[str, ...] = ()
+    # The LMS unit name of each part, in the same order (for the parts' progress; not a path input).
+    part_units: tuple[str, ...] = field(default=(), compare=False)
     lms_course_id: str = ""
     duration_minutes: int | None = None
     led_by: str = ""

@@ -119,11 +119,6 @@ def may_have_record(access: Any, *, viewer: User, person_id: int, agency_id: int
     return agency_id is not None and bool(access.roles_in_agency(agency_id) & RECORD_LEAD_ROLES)
 
 
-def own_path_complete(*, continuum: Continuum, user: User) -> bool:
-    """Whether the signed-in person's own path is complete (the summary kept on the path row)."""
-    return LearningPath.objects.filter(continuum=continuum, user=user, is_complete=True).exists()
-
-
 # --- The learning path, as printed -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class CourseLine:

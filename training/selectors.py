@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils import timezone
 from agencies.models import Agency, Continuum, Membership
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability
-from hmis_onboarding.tenancy import access_for
+from hmis_onboarding.tenancy import access_for, preloaded
 
 from . import path as lp
 from .models import (
@@ -35,12 +35,15 @@ from .models import (
 # --- Configuration -------------------------------------------------------------------------------------
 def training_policy(continuum: Continuum) -> TrainingPolicy:
     """The CoC's policy, or the defaults when it never saved one (not written by a read)."""
-    return TrainingPolicy.objects.filter(continuum=continuum).first() or TrainingPolicy(continuum=continuum)
+    found, policy = preloaded(continuum, "training_policy")
+    if not found:
+        policy = TrainingPolicy.objects.filter(continuum=continuum).first()
+    return policy or TrainingPolicy(continuum=continuum)
 
 
 def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = None) -> lp.Catalog:
-    """The CoC's active catalog as the pure path computation's input (three queries); pass the
-    policy when the caller has read it already."""
+    """The CoC's active catalog as the pure path computation's input (three queries: courses with
+    their bundles, prerequisites, parts); pass the policy when the caller has read it already."""
     policy = policy or training_policy(continuum)
     courses = list(
         Course.objects.filter(continuum=continuum, is_active=True)
@@ -53,9 +56,10 @@ def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = No
             "parts",
         )
     )
+    # The path only uses the bundles of active courses: they come with the courses (no query of their own).
     bundles = {
         b.code: lp.CatalogBundle(code=b.code, name=b.name, description=b.description)
-        for b in CourseBundle.objects.filter(continuum=continuum)
+        for b in (c.bundle for c in courses if c.bundle_id)
     }
     return lp.Catalog(
         courses={
@@ -78,6 +82,7 @@ def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = No
                 recency_months=c.recency_months,
                 position=c.position,
                 parts=tuple(p.title for p in c.parts.all()),
+                part_units=tuple(p.lms_unit_name for p in c.parts.all()),
                 lms_course_id=c.lms_course_id,
                 duration_minutes=c.duration_minutes,
                 led_by=c.led_by,
@@ -110,14 +115,17 @@ def learning_path_result(
     as_of: dt.date | None = None,
     catalog: lp.Catalog | None = None,
     path: LearningPath | None = None,
+    progress: dict[str, lp.Progress] | None = None,
 ) -> lp.LearningPathResult | None:
     """A person's computed path, or None when they have none (services/tasks; no scoping). Pass
-    `path` (the person's LearningPath) when the caller has read it already."""
+    `path` (the person's LearningPath) and `progress` (their enrolments by course code) when the
+    caller has read them already."""
     path = path or LearningPath.objects.filter(continuum=continuum, user=person).first()
     if path is None:
         return None
     catalog = catalog or catalog_snapshot(continuum)
-    progress = progress_for_users(continuum, [person.pk]).get(person.pk, {})
+    if progress is None:
+        progress = progress_for_users(continuum, [person.pk]).get(person.pk, {})
     today = as_of or timezone.localdate(timezone=continuum.tzinfo)
     return lp.compute_learning_path(catalog, lp.Needs.from_json(path.needs), progress, as_of=today)
 
@@ -383,9 +391,23 @@ def no_learning_paths() -> QuerySet[LearningPath]:
     return LearningPath.objects.none()
 
 
-def has_learning_path(*, continuum: Continuum, user: User) -> bool:
-    """Whether the person has a path of their own (always about the asker)."""
-    return LearningPath.objects.filter(continuum=continuum, user=user).exists()
+def own_path_and_lms_account(
+    *, continuum: Continuum, user: User
+) -> tuple[LearningPath | None, LmsAccount | None]:
+    """The asker's own learning path and LMS account here (each at most one per person and CoC), in
+    one query."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            own_path=FilteredRelation("learning_paths", condition=Q(learning_paths__continuum=continuum)),
+            own_lms=FilteredRelation("lms_accounts", condition=Q(lms_accounts__continuum=continuum)),
+        )
+        .select_related("own_path", "own_lms")
+        .first()
+    )
+    if row is None:
+        return None, None
+    return getattr(row, "own_path", None), getattr(row, "own_lms", None)
 
 
 # --- Likely duplicate LMS accounts (issue 5 item 1) ----------------------------------------------------

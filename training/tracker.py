@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from access_requests.models import (
     AgreementKind,
     CeDecision,
+    EndUserAgreementSignature,
     HmisAccount,
     Onboarding,
     OnboardingStage,
@@ -24,7 +25,7 @@ from hmis_onboarding.models import User
 
 from . import path as lp
 from . import selectors
-from .models import CoursePart, Enrollment, LearningPath, LmsAccount
+from .models import Enrollment, LearningPath, LmsAccount
 from .parts import PartProgress, part_progress
 
 DONE, CURRENT, UPCOMING, NOT_REQUIRED, BLOCKED = "done", "current", "upcoming", "not_required", "blocked"
@@ -88,6 +89,7 @@ class Tracker:
     deadline: dt.date | None = None
     has_path: bool = False
     has_request: bool = False
+    path_complete: bool = False  # the summary kept on the path row (what the certificate link follows)
 
 
 def _step_names(catalog: lp.Catalog, result: lp.LearningPathResult) -> dict[str, str]:
@@ -101,21 +103,15 @@ def _course_code(step: lp.Step) -> str | None:
     return step.chosen if step.is_bundle else step.key
 
 
-def _parts_by_course(continuum: Continuum, user: User) -> dict[str, list[PartProgress]]:
-    """Course code → its parts' progress for this person (Data Management's Part 1 / Part 2); two
-    queries."""
-    layout: dict[str, list[tuple[str, str]]] = {}
-    for code, title, unit in CoursePart.objects.filter(
-        continuum=continuum, course__is_active=True
-    ).values_list("course__code", "title", "lms_unit_name"):
-        layout.setdefault(code, []).append((title, unit))
-    if not layout:
-        return {}
-    enrolled = {
-        code: (units, completed_at)
-        for code, units, completed_at in Enrollment.objects.filter(
-            continuum=continuum, user=user, course__code__in=list(layout)
-        ).values_list("course__code", "units", "completed_at")
+def _parts_by_course(
+    catalog: lp.Catalog, enrolled: dict[str, tuple[dict, dt.datetime | None]]
+) -> dict[str, list[PartProgress]]:
+    """Course code → its parts' progress for this person (Data Management's Part 1 / Part 2), from
+    the catalog already read and the person's enrolments (no query of its own)."""
+    layout = {
+        code: list(zip(course.parts, course.part_units or ("",) * len(course.parts), strict=True))
+        for code, course in catalog.courses.items()
+        if course.parts
     }
     out = {}
     for code, parts in layout.items():
@@ -166,8 +162,15 @@ def _hrs_stages(onboarding: Onboarding, kinds: set[str], *, reached_agreement: b
     return [agreement, approval]
 
 
-def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = None) -> Tracker:
-    """The signed-in person's own tracker (nobody else's: it is always keyed by `user`)."""
+def my_tracker(
+    *,
+    continuum: Continuum,
+    user: User,
+    now: dt.datetime | None = None,
+    own: tuple[LearningPath | None, LmsAccount | None] | None = None,
+) -> Tracker:
+    """The signed-in person's own tracker (nobody else's: it is always keyed by `user`). Pass `own`
+    (`selectors.own_path_and_lms_account` for this person) when the caller has read it already."""
     now = now or timezone.now()
     tracker = Tracker()
     person = (
@@ -178,17 +181,23 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
         .order_by("-access_request__submitted_at", "-pk")
         .first()
     )
-    path = LearningPath.objects.filter(continuum=continuum, user=user).first()
-    account = LmsAccount.objects.filter(continuum=continuum, user=user).first()
+    path, account = own or selectors.own_path_and_lms_account(continuum=continuum, user=user)
     credentials = HmisAccount.objects.filter(continuum=continuum, user=user).first()
+    # Which agreements the person signed come with the onboarding record (one query, not two).
+    signed = {
+        kind: Exists(EndUserAgreementSignature.objects.filter(onboarding=OuterRef("pk"), version__kind=kind))
+        for kind in AgreementKind.values
+    }
     onboarding = (
         Onboarding.objects.filter(continuum=continuum, user=user)
         .exclude(stage=OnboardingStage.CLOSED)
+        .annotate(**{f"signed_{kind}": exists for kind, exists in signed.items()})
         .order_by("-created_at")
         .first()
     )
     reached = ONBOARDING_ORDER.index(onboarding.stage) if onboarding is not None else -1
     tracker.has_path = path is not None
+    tracker.path_complete = path is not None and path.is_complete
     tracker.has_request = person is not None
 
     # 1. The access request.
@@ -239,10 +248,20 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
     if path is not None:
         policy = selectors.training_policy(continuum)
         catalog = selectors.catalog_snapshot(continuum, policy=policy)
-        result = selectors.learning_path_result(continuum, user, catalog=catalog, path=path)
+        # One read of the person's enrolments serves the path computation and the parts' progress.
+        progress: dict[str, lp.Progress] = {}
+        enrolled: dict[str, tuple[dict, dt.datetime | None]] = {}
+        for code, percent, completed_at, units in Enrollment.objects.filter(
+            continuum=continuum, user=user
+        ).values_list("course__code", "percent", "completed_at", "units"):
+            progress[code] = lp.Progress(percent=percent, completed_at=completed_at)
+            enrolled[code] = (units, completed_at)
+        result = selectors.learning_path_result(
+            continuum, user, catalog=catalog, path=path, progress=progress
+        )
     if result is not None:
         names = _step_names(catalog, result)
-        parts = _parts_by_course(continuum, user)
+        parts = _parts_by_course(catalog, enrolled)
         tracker.courses = [CourseRow(step, names, parts.get(_course_code(step), [])) for step in result.steps]
         tracker.percent = result.percent_complete
         nxt = result.next_step
@@ -313,7 +332,7 @@ def my_tracker(*, continuum: Continuum, user: User, now: dt.datetime | None = No
 
     # 5-6. The user agreement and the credentials: recorded when the HMIS account is issued. Housing
     # Resource Specialists also sign the HRS Agreement and wait for the CE team's approval.
-    kinds = set(onboarding.signatures.values_list("version__kind", flat=True)) if onboarding else set()
+    kinds = {kind for kind in AgreementKind.values if onboarding and getattr(onboarding, f"signed_{kind}")}
     is_hrs = onboarding is not None and onboarding.is_hrs
     ce_pending = is_hrs and onboarding.ce_decision != CeDecision.APPROVED
     if credentials is None and reached >= ONBOARDING_ORDER.index(OnboardingStage.AGREEMENT):

@@ -190,7 +190,7 @@ def my_onboarding(request: HttpRequest) -> HttpResponse:
     tracker = my_tracker(continuum=continuum, user=user)
     context = {
         "tracker": tracker,
-        "certificate": records.own_path_complete(continuum=continuum, user=user),
+        "certificate": tracker.path_complete,
     }
     return render(request, "training/my_onboarding.html", context)
 
