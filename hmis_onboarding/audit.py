@@ -78,6 +78,42 @@ def audited_update(
     return True
 
 
+def audited_save(
+    locked: models.Model,
+    fields: list[str],
+    before: dict[str, Any],
+    *,
+    created: bool,
+    action: str,
+    actor: Any,
+    continuum: Any,
+    created_extra: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
+    """Finish a create-or-change of a row its service has set and validated (inside the service's
+    transaction): a change that changed nothing writes nothing and answers False; otherwise save the
+    new row whole, or only `fields` of an existing one, and record `<action>_created` /
+    `<action>_changed` with before → after (`created_extra` adds identifying fields to a creation)."""
+    after = snapshot(locked, fields)
+    if not created and before == after:
+        return False
+    if created:
+        locked.save()
+        after = {**(created_extra or {}), **after}
+    else:
+        locked.save(update_fields=fields)
+    audit_record(
+        action=f"{action}_{'created' if created else 'changed'}",
+        actor=actor,
+        continuum=continuum,
+        obj=locked,
+        before=before,
+        after=after,
+        metadata=metadata,
+    )
+    return True
+
+
 def audit_record(
     *,
     action: str,

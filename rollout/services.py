@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from agencies.models import Continuum, Membership
-from hmis_onboarding.audit import audit_record, snapshot
+from hmis_onboarding.audit import audit_record, audited_save, snapshot
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability, Role
 from hmis_onboarding.tenancy import access_for
@@ -142,17 +142,14 @@ def rollout_plan_save(
         if clash.exists():
             raise ValidationError({"name": f"A plan named “{locked.name}” already exists."})
         locked.full_clean()
-        after = snapshot(locked, list(fields))
-        if plan is not None and before == after:
-            return locked
-        locked.save() if plan is None else locked.save(update_fields=list(fields))
-        audit_record(
-            action="rollout.plan_created" if plan is None else "rollout.plan_changed",
+        audited_save(
+            locked,
+            list(fields),
+            before,
+            created=plan is None,
+            action="rollout.plan",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
         )
     return locked
 
@@ -196,17 +193,14 @@ def rollout_phase_save(
         locked.full_clean(exclude=["continuum", "plan"])
         others = list(RolloutPhase.objects.filter(plan=locked_plan).exclude(pk=locked.pk))
         check_phase_order([*others, locked])
-        after = snapshot(locked, list(fields))
-        if phase is not None and before == after:
-            return locked
-        locked.save() if phase is None else locked.save(update_fields=list(fields))
-        audit_record(
-            action="rollout.phase_created" if phase is None else "rollout.phase_changed",
+        audited_save(
+            locked,
+            list(fields),
+            before,
+            created=phase is None,
+            action="rollout.phase",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
             metadata={"plan": locked_plan.pk},
         )
     return locked
@@ -276,17 +270,14 @@ def rollout_obligation_save(
                 }
             )
         locked.full_clean(exclude=["continuum", "plan"])
-        after = snapshot(locked, list(fields))
-        if obligation is not None and before == after:
-            return locked
-        locked.save() if obligation is None else locked.save(update_fields=list(fields))
-        audit_record(
-            action="rollout.obligation_created" if obligation is None else "rollout.obligation_changed",
+        audited_save(
+            locked,
+            list(fields),
+            before,
+            created=obligation is None,
+            action="rollout.obligation",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
             metadata={"plan": locked_plan.pk},
         )
     return locked

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agencies.models import Continuum, HudProjectType
-from hmis_onboarding.audit import audit_record, audited_update, snapshot
+from hmis_onboarding.audit import audit_record, audited_save, audited_update, snapshot
 from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability
 
@@ -134,23 +134,18 @@ def course_save(
                 raise ValidationError({"lms_course_id": f"“{twin.name}” already uses this LMS course id."})
         locked.full_clean()
         _check_links(continuum, locked)
-        after = snapshot(locked, list(fields))
-        if course is not None and before == after:
-            return locked
-        if course is None:
-            locked.save()
-            after = {"code": code, **after}
-        else:
-            locked.save(update_fields=list(fields))
-        audit_record(
-            action="training.course_created" if course is None else "training.course_changed",
+        changed = audited_save(
+            locked,
+            list(fields),
+            before,
+            created=course is None,
+            action="training.course",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
+            created_extra={"code": code},
         )
-        _refresh_after_commit(continuum)
+        if changed:
+            _refresh_after_commit(continuum)
     return locked
 
 
@@ -226,23 +221,18 @@ def bundle_save(
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.full_clean()
-        after = snapshot(locked, list(fields))
-        if bundle is not None and before == after:
-            return locked
-        if bundle is None:
-            locked.save()
-            after = {"code": code, **after}
-        else:
-            locked.save(update_fields=list(fields))
-        audit_record(
-            action="training.bundle_created" if bundle is None else "training.bundle_changed",
+        changed = audited_save(
+            locked,
+            list(fields),
+            before,
+            created=bundle is None,
+            action="training.bundle",
             actor=actor,
             continuum=continuum,
-            obj=locked,
-            before=before,
-            after=after,
+            created_extra={"code": code},
         )
-        _refresh_after_commit(continuum)
+        if changed:
+            _refresh_after_commit(continuum)
     return locked
 
 
