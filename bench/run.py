@@ -10,7 +10,9 @@ directory). The bench databases are created, migrated and seeded when missing:
 
 Environment: BENCH_SCALE (default 1), BENCH_REQUESTS (sequential requests per page, and the total
 under concurrency, default 24), BENCH_CLIENTS (concurrent clients, default 4), BENCH_WORKERS
-(gunicorn workers, default 2).
+(gunicorn workers, default 2), BENCH_ONLY (a comma-separated list of page names and/or `jobs`,
+e.g. `BENCH_ONLY=metrics,jobs`: measure only those; a partial run writes var/bench/partial.json and
+leaves latest.json, the last full run, alone).
 """
 
 from __future__ import annotations
@@ -254,9 +256,9 @@ def verdicts(summary: dict) -> list[str]:
             missed.append(f"{name}: {page['queries']} queries > {TARGETS['queries_per_page']}")
         if page["queries_1x"] != page["queries_10x"]:
             missed.append(f"{name}: queries grow with data ({page['queries_1x']} → {page['queries_10x']})")
-    if summary["ingest"]["seconds"] > TARGETS["ingest_seconds"]:
+    if summary["ingest"] and summary["ingest"]["seconds"] > TARGETS["ingest_seconds"]:
         missed.append(f"LMS ingest {summary['ingest']['seconds']} s > {TARGETS['ingest_seconds']} s")
-    if summary["sweeps"]["total_seconds"] > TARGETS["sweeps_seconds"]:
+    if summary["sweeps"] and summary["sweeps"]["total_seconds"] > TARGETS["sweeps_seconds"]:
         missed.append(
             f"nightly sweeps {summary['sweeps']['total_seconds']} s > {TARGETS['sweeps_seconds']} s"
         )
@@ -280,13 +282,18 @@ def table(summary: dict) -> str:
             f"{p['floor']['p95_ms']:>11}{p['floor']['rps']:>11}{p['throughput_vs_floor']:>9}×"
         )
     i, s = summary["ingest"], summary["sweeps"]
+    lines.append("-" * 96)
+    if i and s:
+        lines += [
+            f"LMS ingest: {i['rows']:,} rows in {i['seconds']} s ({i['queries']} queries); raw COPY "
+            f"{i['copy_seconds']} s; ratio {i['ratio_to_copy']}×",
+            "nightly sweeps: "
+            + ", ".join(
+                f"{k} {v['seconds']} s / {v['queries']} q" for k, v in s.items() if isinstance(v, dict)
+            )
+            + f"; total {s['total_seconds']} s / {s['total_queries']} queries",
+        ]
     lines += [
-        "-" * 96,
-        f"LMS ingest: {i['rows']:,} rows in {i['seconds']} s ({i['queries']} queries); raw COPY "
-        f"{i['copy_seconds']} s; ratio {i['ratio_to_copy']}×",
-        "nightly sweeps: "
-        + ", ".join(f"{k} {v['seconds']} s / {v['queries']} q" for k, v in s.items() if isinstance(v, dict))
-        + f"; total {s['total_seconds']} s / {s['total_queries']} queries",
         f"peak RSS: web worker {summary['rss_mb']['web_worker_peak']} MB, "
         f"Celery worker {summary['rss_mb']['celery_worker_peak']} MB",
         "targets missed: " + ("none" if not summary["missed"] else "; ".join(summary["missed"])),
@@ -307,6 +314,10 @@ def main() -> None:
     requests = int(os.environ.get("BENCH_REQUESTS", "24"))
     clients = int(os.environ.get("BENCH_CLIENTS", "4"))
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
+    only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+    unknown = only - {name for name, _, _ in PAGES} - {"jobs"}
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY names no page or job: {', '.join(sorted(unknown))}")
     started = time.perf_counter()
     seed_seconds = ensure_database(url, scale)
     ensure_database(small_url, scale / 10)
@@ -318,6 +329,8 @@ def main() -> None:
     pages = {}
     try:
         for name, persona, path in PAGES:
+            if only and name not in only:
+                continue
             log(f"measuring {name}")
             page = measure(server, path.format(slug=SLUG), sessions[persona], requests, clients)
             floor = measure(server, floor_path(name).format(slug=SLUG), sessions[persona], requests, clients)
@@ -333,18 +346,21 @@ def main() -> None:
         web_rss = server.worker_rss()
     finally:
         server.stop()
-    log("nightly sweeps and the 250k-row LMS ingest in a Celery worker")
-    scratch = Path(tempfile.mkdtemp(prefix="hmis-bench-"))
-    worker = Worker(url, scratch)
-    try:
-        jobs = worker.run(scratch / "jobs.json", timeout=1800)
-    finally:
-        worker_rss = worker.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    jobs, worker_rss = {"ingest": None, "sweeps": None}, 0.0
+    if not only or "jobs" in only:
+        log("nightly sweeps and the 250k-row LMS ingest in a Celery worker")
+        scratch = Path(tempfile.mkdtemp(prefix="hmis-bench-"))
+        worker = Worker(url, scratch)
+        try:
+            jobs = worker.run(scratch / "jobs.json", timeout=1800)
+        finally:
+            worker_rss = worker.stop()
+            shutil.rmtree(scratch, ignore_errors=True)
     summary = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": {"name": "metro", "scale": scale, "small_scale": scale / 10},
         "machine": {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "only": sorted(only),
         "settings": {
             "requests_per_page": requests,
             "concurrent_clients": clients,
@@ -361,7 +377,7 @@ def main() -> None:
     summary["missed"] = verdicts(summary)
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(summary, indent=2))
+    (out / ("partial.json" if only else "latest.json")).write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     print()
     print(table(summary))
