@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
@@ -17,9 +18,11 @@ from rest_framework.response import Response
 
 from hmis_onboarding.api import TenantViewSet
 from hmis_onboarding.models import User
+from hmis_onboarding.pagination import NewestFirstCursorPagination
 from hmis_onboarding.permissions import Capability
 
 from . import selectors, services
+from .models import Queue, RequestStatus
 from .serializers import (
     AccessRequestCreateSerializer,
     AccessRequestSerializer,
@@ -48,8 +51,26 @@ def _service(call):
         raise Conflict(str(error)) from error
 
 
+LIST_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=RequestStatus.values, description="Only this status"),
+    OpenApiParameter("queue", OpenApiTypes.STR, enum=Queue.values, description="Only this review queue"),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Access requests the caller may see, newest first",
+        description=(
+            "Keyset (cursor) pagination: follow `next` / `previous` (they carry `?cursor=`); "
+            "`page_size` up to 200. There is no total count."
+        ),
+        parameters=LIST_FILTERS,
+    ),
+)
 class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = AccessRequestSerializer
+    # A metro CoC files 40k requests: no COUNT(*) and no OFFSET per page.
+    pagination_class = NewestFirstCursorPagination
     capabilities = {"*": (Capability.VIEW_REQUESTS,), "create": (Capability.FILE_ACCESS_REQUESTS,)}
 
     def get_queryset(self):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -341,22 +341,17 @@ def _path_person_scope(continuum: Continuum, user: User) -> Q | None:
 
 
 def learning_path_list(*, continuum: Continuum, user: User) -> QuerySet[LearningPath]:
-    """Paths with the person, their agency (first active agency membership) and days since progress."""
+    """Paths with the person, their agency and days since progress, by agency name then person. The
+    agency (first active agency membership by name) is stored on the path, so this is one join, not
+    a membership lookup per person."""
     scope = _path_person_scope(continuum, user)
     if scope is None:
         return LearningPath.objects.none()
-    agency = Membership.objects.filter(
-        continuum=continuum, user_id=OuterRef("user_id"), agency__isnull=False, is_active=True
-    ).order_by("agency__name")
     return (
         LearningPath.objects.filter(scope, continuum=continuum)
         .select_related("user")
-        .annotate(
-            agency_id=Subquery(agency.values("agency_id")[:1]),
-            agency_name=Subquery(agency.values("agency__name")[:1]),
-            progress_at=Coalesce("last_progress_at", "assigned_at"),
-        )
-        .order_by("agency_name", "user__full_name", "user__email")
+        .annotate(agency_name=F("agency__name"), progress_at=Coalesce("last_progress_at", "assigned_at"))
+        .order_by("agency_name", "user__full_name", "user__email", "pk")
     )
 
 
