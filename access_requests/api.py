@@ -30,6 +30,7 @@ from .serializers import (
     ChecklistSerializer,
     ReturnSerializer,
     TextSerializer,
+    access_request_list_data,
 )
 
 
@@ -76,14 +77,21 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.no_requests()
-        qs = selectors.request_list(
-            continuum=self.request.continuum, user=self.request.user
-        ).prefetch_related("people", "projects", "ces_roles")
+        qs = selectors.request_list(continuum=self.request.continuum, user=self.request.user)
+        if self.action != "list":
+            qs = qs.prefetch_related("people", "projects", "ces_roles")
         for param in ("status", "queue"):
             value = self.request.query_params.get(param)
             if value:
                 qs = qs.filter(**{param: value})
         return qs
+
+    def list(self, request, *args, **kwargs):
+        """Plain rows, not model instances: the same body as `AccessRequestSerializer`, at a fraction
+        of the cost (`serializers.access_request_list_data`)."""
+        rows = self.paginate_queryset(selectors.request_list_rows(self.filter_queryset(self.get_queryset())))
+        related = selectors.request_list_relations([row["id"] for row in rows])
+        return self.get_paginated_response(access_request_list_data(rows, related))
 
     def _get(self):
         return self.get_object()
