@@ -16,17 +16,16 @@ class TenantPagination(PageNumberPagination):
     max_page_size = 200
 
 
-class NewestFirstCursorPagination(CursorPagination):
-    """Keyset pagination, newest first, for the lists a metro CoC has tens of thousands of rows in
-    (access requests): `?cursor=` from the previous page's `next` / `previous` link, `?page_size=` up
-    to 200. No total count (counting 40k rows on every page was the list's biggest cost) and no
-    offsets: each page is an index range scan from the previous page's last `created_at`, and rows
-    filed meanwhile never shift a page under the client."""
+class TenantCursorPagination(CursorPagination):
+    """Keyset pagination for the lists a metro CoC has tens of thousands of rows in: `?cursor=` from
+    the previous page's `next` / `previous` link, `?page_size=` up to 200. No total count (counting
+    40k rows on every page was a list's biggest cost) and no offsets: each page is an index range
+    scan from the previous page's last position, and rows added meanwhile never shift a page under
+    the client. Subclasses name the `ordering` (its first field must be nearly unique)."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = ("-created_at", "-pk")
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
         self._model = queryset.model
@@ -38,8 +37,23 @@ class NewestFirstCursorPagination(CursorPagination):
             # A hand-edited cursor must be a 404 like any other bad cursor, not a database error.
             field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
             try:
-                if field.to_python(cursor.position) is None:
+                value = field.to_python(cursor.position)
+                if value is None:
                     raise ValidationError("empty")
-            except ValidationError as error:
+            except (ValidationError, TypeError, ValueError, OverflowError) as error:
                 raise NotFound(self.invalid_cursor_message) from error
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class NewestFirstCursorPagination(TenantCursorPagination):
+    """Newest first (access requests)."""
+
+    ordering = ("-created_at", "-pk")
+
+
+class IdCursorPagination(TenantCursorPagination):
+    """In id order, the order rows were made in (learning paths)."""
+
+    ordering = ("id",)

@@ -355,6 +355,28 @@ def learning_path_list(*, continuum: Continuum, user: User) -> QuerySet[Learning
     )
 
 
+LIST_ROW_FIELDS = (
+    "id",
+    "user_id",
+    "user__email",
+    "user__full_name",
+    "agency_id",
+    "agency_name",
+    "assigned_at",
+    "recomputed_at",
+    "is_complete",
+    "percent_complete",
+    "next_step",
+    "last_progress_at",
+    "progress_at",
+)
+
+
+def learning_path_rows(paths: QuerySet[LearningPath]) -> QuerySet:
+    """The API list's columns of `learning_path_list` (already scoped and filtered) as plain rows."""
+    return paths.values(*LIST_ROW_FIELDS)
+
+
 def learning_path_get(*, continuum: Continuum, user: User, path_id: int) -> LearningPath:
     found = learning_path_list(continuum=continuum, user=user).filter(pk=path_id).first()
     if found is None:
