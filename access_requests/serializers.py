@@ -5,6 +5,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hmis_onboarding.api import iso_datetime_formatter
+
 from .models import AccessRequest, RequestedPerson, RequestMessage
 
 
@@ -81,7 +83,6 @@ class AccessRequestSerializer(serializers.ModelSerializer):
 # `selectors.request_list_relations`) and builds the same JSON here; `AccessRequestSerializer` stays
 # the schema and the body of every other answer. tests/test_access_requests_api.py checks that both
 # give the same data.
-_DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
 LIST_DATETIMES = (
     "submitted_at",
@@ -99,7 +100,7 @@ def access_request_list_data(
 ) -> list[dict[str, Any]]:
     """`AccessRequestSerializer(many=True).data` for rows of `selectors.request_list_rows`."""
     dt, people, projects, ces_roles = (
-        _DATETIME.to_representation,
+        iso_datetime_formatter(),
         related["people"],
         related["projects"],
         related["ces_roles"],

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hmis_onboarding.api import iso_datetime_formatter
+
 from .models import LearningPath
 
 
@@ -45,15 +47,12 @@ class LearningPathSerializer(serializers.ModelSerializer):
         return not path.is_complete and path.progress_at < self.context["stalled_before"]
 
 
-_DATETIME = serializers.DateTimeField()
-
-
 def learning_path_list_data(
     rows: Iterable[Mapping[str, Any]], *, now: dt.datetime, stalled_before: dt.datetime
 ) -> list[dict[str, Any]]:
     """`LearningPathSerializer(many=True).data` for rows of `selectors.learning_path_rows`, without
     DRF's per-field work (tests/test_training_tracker.py checks that both give the same data)."""
-    when = _DATETIME.to_representation
+    when = iso_datetime_formatter()
     return [
         {
             "id": row["id"],
