@@ -94,3 +94,15 @@ def test_the_readme_documents_every_environment_variable_the_settings_read():
     assert not names - documented, (
         f"Read by the settings but missing from README's tables: {sorted(names - documented)}"
     )
+
+
+def test_make_test_fails_loudly_when_pytest_collects_nothing():
+    result = subprocess.run(
+        ["make", "-s", "test", "PYTEST_ARGS=tests/test_imports.py -k no_test_has_this_name -q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "pytest collected no tests: failing." in result.stderr
