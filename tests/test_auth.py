@@ -243,3 +243,27 @@ def test_it_requires_two_factor_as_soon_as_someone_becomes_staff(client, tenant_
     MembershipFactory(user=person, continuum=tenant_a.continuum, role="help_desk")
     response = client.get(f"/{tenant_a.continuum.slug}/")
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_it_answers_too_many_reset_requests_with_a_429_page_and_records_it(client, tenant_a):
+    email = tenant_a["ata"].email
+    for _ in range(5):
+        assert client.post("/accounts/password/reset/", {"email": email}).status_code == 302
+    response = client.post("/accounts/password/reset/", {"email": email})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    event = AuditEvent.objects.get(action="security.rate_limited")
+    assert event.metadata["path"] == "/accounts/password/reset/"
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_it_sends_an_htmx_request_after_the_idle_timeout_to_the_sign_in_page(login, tenant_a):
+    url = f"/{tenant_a.continuum.slug}/"
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
+        client = login(tenant_a["ata"])
+        assert client.get(url).status_code == 200
+        traveller.shift(dt.timedelta(minutes=16))
+        response = client.get(url, headers={"HX-Request": "true"})
+    # htmx would swap a redirected sign-in page into the fragment; it follows HX-Redirect instead.
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/accounts/login/?reason=idle")

@@ -909,6 +909,9 @@ def test_it_gives_404_for_a_forged_continuum_slug(client, tenant_a):
     assert refusals.count() == 2
     assert {e.metadata["reason"] for e in refusals} == {"unknown continuum"}
     assert {e.metadata["slug"] for e in refusals} == {"no-such-coc"}
+    # The API answers the same, in its own error shape.
+    response = client.get("/api/no-such-coc/agencies/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
