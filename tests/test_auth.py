@@ -267,3 +267,25 @@ def test_it_sends_an_htmx_request_after_the_idle_timeout_to_the_sign_in_page(log
     # htmx would swap a redirected sign-in page into the fragment; it follows HX-Redirect instead.
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/accounts/login/?reason=idle")
+
+
+def test_it_makes_people_verify_their_address_before_signing_in_when_mandatory(
+    client, tenant_a, settings, mailoutbox
+):
+    from allauth.account.models import EmailAddress
+
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # the production default
+    person = tenant_a["agency_user"]
+    EmailAddress.objects.filter(user=person).update(verified=False)
+    response = client.post("/accounts/login/", {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
+    assert "Verify Your Email Address" in client.get(response["Location"]).content.decode()
+    assert client.get(f"/{tenant_a.continuum.slug}/")["Location"].startswith("/accounts/login/")
+    (mail,) = [m for m in mailoutbox if person.email in m.to]
+    link = next(word for word in mail.body.split() if "/accounts/confirm-email/" in word)
+    confirm = link[link.index("/accounts/") :]
+    assert client.post(confirm).status_code == 302
+    assert EmailAddress.objects.get(user=person).verified
+    response = client.post("/accounts/login/", {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(f"/{tenant_a.continuum.slug}/").status_code == 200
