@@ -116,6 +116,10 @@ def test_it_lets_agency_users_in_without_an_authenticator_but_offers_one(login, 
 
 def test_it_does_not_let_staff_switch_two_factor_off(login, tenant_a):
     client = login(tenant_a["coc_admin"])
+    # allauth first asks for the password again; without that step nothing is ever deactivated.
+    response = client.post("/accounts/2fa/totp/deactivate/", {})
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    client.post(response["Location"], {"password": PASSWORD})
     response = client.post("/accounts/2fa/totp/deactivate/", {})
     assert response.status_code == 200
     assert "You cannot deactivate two-factor authentication" in response.content.decode()
