@@ -178,7 +178,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_ADAPTER = "hmis_onboarding.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="HMIS Onboarding")
-MFA_RATE_LIMITS = {"authenticate": "5/5m/user", "reauthenticate": "10/m/user"}
+# Wrong authenticator codes count against "login_failed" above (allauth keys them per user and per
+# address): the sixth wrong code in five minutes locks the person out like a sixth wrong password.
+# (allauth reads no "authenticate" key from MFA_RATE_LIMITS; that setting only covers WebAuthn.)
 # Session list shows sign-in time, address and browser; per-request "last seen" tracking would
 # cost three queries on every page.
 USERSESSIONS_TRACK_ACTIVITY = False
