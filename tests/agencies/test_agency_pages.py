@@ -86,6 +86,36 @@ def test_it_warns_the_ata_and_the_staff_about_an_expiring_agreement(tenant_a, ap
     assert "Expiring within 30 days" in staff_home and tenant_a.agency.name in staff_home
 
 
+def test_it_shows_staff_the_agency_with_profile_agreements_programs_people_and_history(
+    tenant_a, apa_a, login
+):
+    agency = tenant_a.agency
+    services.agency_update_profile(agency=agency, actor=tenant_a["coc_admin"], license_pool_size=9)
+    make_agreement(agency, apa_a, submitted_by=tenant_a["executive_director"], expires_in_days=200)
+    services.hmis_project_create(
+        agency=agency,
+        actor=tenant_a["implementation_team"],
+        name="Westside PATH Outreach",
+        hud_project_type=4,
+        funded_path=True,
+        funded_esg=True,
+    )
+    page = login(tenant_a["help_desk"]).get(url(tenant_a, f"agencies/{agency.pk}/")).content.decode()
+    profile = page.split('id="profile-heading"')[1].split("</section>")[0]
+    assert "<dt>License pool</dt><dd>9</dd>" in profile
+    agreements = page.split('id="agreements-heading"')[1].split('id="programs-heading"')[0]
+    assert "Agency Participation Agreement" in agreements and "Current" in agreements
+    programs = page.split('id="programs-heading"')[1].split('id="people-heading"')[0]
+    assert "Westside PATH Outreach" in programs and "Street Outreach" in programs and "[4]" in programs
+    assert "PATH, ESG" in programs
+    people = page.split('id="people-heading"')[1].split('id="history-heading"')[0]
+    for role in ("executive_director", "ata", "agency_supervisor"):
+        assert tenant_a[role].email in people
+    assert "Executive director / authorized representative" in people and "Agency supervisor" in people
+    history = page.split('id="history-heading"')[1]
+    assert "agency.profile_changed" in history and "license_pool_size" in history
+
+
 def test_it_hides_another_agencys_page_from_an_ata_and_trainees(tenant_a, login):
     assert (
         login(tenant_a["other_ata"]).get(url(tenant_a, f"agencies/{tenant_a.agency.pk}/")).status_code == 404
