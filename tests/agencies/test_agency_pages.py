@@ -248,6 +248,24 @@ def test_it_refuses_vsp_hmis_paths_even_when_typed_in(tenant_a, apa_a, vsp, logi
     assert not HmisProject.objects.filter(agency=vsp).exists()
 
 
+def test_it_refuses_even_a_draft_access_request_for_a_victim_service_provider(tenant_a, vsp, login):
+    from access_requests import configuration
+    from access_requests import services as request_services
+    from access_requests.models import AccessRequest, RequestType
+
+    configuration.install_chicago(tenant_a.continuum)
+    request_type = RequestType.objects.get(continuum=tenant_a.continuum, code="new-users")
+    with pytest.raises(services.ValidationError, match="separate Coordinated Entry process"):
+        request_services.access_request_create(agency=vsp, actor=tenant_a["ata"], request_type=request_type)
+    response = login(tenant_a["ata"]).post(
+        url(tenant_a, "requests/new/"), {"request_type": request_type.pk, "agency": vsp.pk}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "separate Coordinated Entry process" in page and "dv-ces@example.org" in page
+    assert not AccessRequest.objects.filter(agency=vsp).exists()
+
+
 def test_it_refuses_to_flag_an_agency_with_active_programs_as_vsp(tenant_a):
     HmisProject.objects.create(
         continuum=tenant_a.continuum, agency=tenant_a.agency, name="ES", hud_project_type=0
