@@ -284,6 +284,26 @@ def test_it_has_no_client_pii_field_on_agency_records():
     forbidden = {"ssn", "social_security", "date_of_birth", "dob", "client_name", "first_name", "last_name"}
     for model in apps.get_app_config("agencies").get_models():
         assert not forbidden & {f.name for f in model._meta.get_fields()}, model
+    # Nor anywhere else in the product: people's names elsewhere are staff (users), never clients.
+    # (SampleClientRound.client_reference is the id of a made-up training-site client, not a person.)
+    client_words = (
+        "ssn",
+        "social_security",
+        "birth",
+        "date_of_birth",
+        "dob",
+        "client_name",
+        "client_first",
+        "client_last",
+        "race",
+        "ethnicity",
+        "veteran_status",
+    )
+    for label in ("access_requests", "training", "rollout", "hmis_onboarding"):
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.get_fields():
+                name = field.name.lower()
+                assert not any(name == w or name.startswith(w) for w in client_words), (model, field.name)
 
 
 # --- HRS hosts -------------------------------------------------------------------------------------------
