@@ -17,6 +17,7 @@ from django.utils import timezone
 from agencies.models import Agency, HmisProject
 from agencies.participation import (
     AgencyNotEligible,
+    agency_can_submit_access_requests,
     agency_is_hrs_host,
     ensure_agency_can_submit_access_requests,
 )
@@ -126,6 +127,9 @@ def access_request_create(*, agency: Agency, actor: User, request_type: RequestT
         raise ValidationError({"request_type": "Choose one of this CoC's request forms."})
     if not may_file(actor, agency):
         raise PermissionDenied("Only the agency's Technical Administrators file access requests.")
+    if agency.victim_service_provider:
+        # No HMIS client-data path at all, not even a draft: the reason points to the separate CE process.
+        raise ValidationError([r.message for r in agency_can_submit_access_requests(agency).reasons])
     with transaction.atomic():
         req = AccessRequest.objects.create(
             continuum=agency.continuum,

@@ -141,8 +141,10 @@ def test_it_refuses_submission_without_a_current_agreement_and_says_who_must_act
     req = draft(tenant_a)
     with pytest.raises(ValidationError) as refusal:
         services.access_request_submit(access_request=req, actor=tenant_a["ata"])
-    text = " ".join(refusal.value.messages)
-    assert "Agency Participation Agreement" in text or "agreement" in text.lower()
+    assert refusal.value.messages == [
+        "There is no signed Agency Participation Agreement (APA). "
+        f"(The executive director / authorized representative of {tenant_a.agency.name})"
+    ]
     req.refresh_from_db()
     assert req.status == RequestStatus.DRAFT and req.submitted_at is None
 
