@@ -510,3 +510,57 @@ def test_it_lets_one_of_two_different_decisions_win_and_names_it_to_the_other(te
             object_id=str(req.pk), action__in=["access_request.approved", "access_request.rejected"]
         )
         assert decisions.count() == 1
+
+
+# --- 8. The API: the same loop and the queue's filters ------------------------------------------------
+
+
+def test_it_runs_the_more_info_loop_and_the_refile_through_the_api(client, chicago):  # noqa: F811
+    account(chicago, "moving@x.org", agency=chicago.other_agency)
+    req = submitted(chicago, people=[("Mo", "Ving", "moving@x.org")])
+    api = f"/api/{chicago.continuum.slug}/access-requests/"
+    client.force_login(chicago["help_desk"])
+    body = client.post(f"{api}{req.pk}/request-info/", {"text": "Which site?"}).json()
+    assert (body["status"], body["sla_state"]) == ("info_requested", "paused")
+    assert client.post(f"{api}{req.pk}/answer/", {"text": "Mine."}).status_code == 403  # not the ATA
+    client.force_login(chicago["other_ata"])
+    assert client.post(f"{api}{req.pk}/answer/", {"text": "Mine."}).status_code == 404  # another agency
+    client.force_login(chicago["ata"])
+    body = client.post(f"{api}{req.pk}/answer/", {"text": "The north site."}).json()
+    assert body["status"] == "in_review"
+    assert client.post(f"{api}{req.pk}/answer/", {"text": "Again."}).status_code == 409
+    client.force_login(chicago["help_desk"])
+    response = client.post(
+        f"{api}{req.pk}/return/", {"correct_type": "returning-user", "reason": "Elsewhere."}
+    )
+    assert response.json()["status"] == "returned"
+    client.force_login(chicago["ata"])
+    response = client.post(f"{api}{req.pk}/refile/")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["request_type"], body["status"], body["problems"]) == ("returning-user", "submitted", [])
+    assert body["resubmission_of"] == req.pk and body["people"][0]["email"] == "moving@x.org"
+
+
+def test_it_filters_the_api_list_like_the_queue(client, chicago):  # noqa: F811
+    first = submitted(chicago, people=[("Ann", "First", "ann@x.org")])
+    account(chicago, "current@x.org")
+    second = submitted(chicago, code="new-project-access", people=[("Cur", "Rent", "current@x.org")])
+    AccessRequest.objects.filter(pk=first.pk).update(sla_due_on=dt.date(2020, 1, 6))
+    services.access_request_claim(access_request=second, reviewer=chicago["help_desk"])
+    client.force_login(chicago["help_desk"])
+    api = f"/api/{chicago.continuum.slug}/access-requests/"
+
+    def ids(**params):
+        response = client.get(api, params)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids(sort="age") == [first.pk, second.pk]
+    assert ids(request_type="new-project-access") == [second.pk]
+    assert ids(sla_state="overdue") == [first.pk]
+    assert ids(assignee="me") == [second.pk] and ids(assignee="none") == [first.pk]
+    assert ids(q="ann@x.org") == [first.pk]
+    assert ids(agency=chicago.agency.pk, queue="help_desk", status="in_review") == [second.pk]
+    response = client.get(api, {"sla_state": "someday"})
+    assert response.status_code == 400 and "sla_state" in response.json()["errors"]
