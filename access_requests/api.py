@@ -20,6 +20,7 @@ from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability
 
 from . import selectors, services
+from .filters import AccessRequestApiFilter
 from .serializers import (
     AccessRequestCreateSerializer,
     AccessRequestSerializer,
@@ -50,19 +51,15 @@ def _service(call):
 
 class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = AccessRequestSerializer
+    filterset_class = AccessRequestApiFilter
     capabilities = {"*": (Capability.VIEW_REQUESTS,), "create": (Capability.FILE_ACCESS_REQUESTS,)}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.no_requests()
-        qs = selectors.request_list(
+        return selectors.request_list(
             continuum=self.request.continuum, user=self.request.user
         ).prefetch_related("people", "projects", "ces_roles")
-        for param in ("status", "queue"):
-            value = self.request.query_params.get(param)
-            if value:
-                qs = qs.filter(**{param: value})
-        return qs
 
     def _get(self):
         return self.get_object()

@@ -1,4 +1,5 @@
-"""Queue filters (django-filter): type, agency, SLA state, assignee, age, search, sort."""
+"""Queue filters (django-filter): type, agency, SLA state, assignee, age, search, sort — on the queue
+pages and, by name, on the API's request list."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import datetime
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django_filters import rest_framework as filters
 
+from hmis_onboarding.api import IdFilter
 from hmis_onboarding.widgets import LeanSelect
 
+from .models import AccessRequest, Queue, RequestStatus
 from .selectors import SlaState
 
 
@@ -73,3 +77,35 @@ class QueueFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(submitted_at__lt=timezone.now() - datetime.timedelta(days=int(value)))
+
+
+class AccessRequestApiFilter(filters.FilterSet):
+    """The API's request list: the queue's filters by name (form by code, agency by id), plus status
+    and queue. Unknown values are a 400 with the reason, as everywhere in the API."""
+
+    status = filters.ChoiceFilter(choices=RequestStatus.choices)
+    queue = filters.ChoiceFilter(choices=Queue.choices)
+    request_type = filters.CharFilter(field_name="request_type__code", label="Form (code, e.g. new-users)")
+    agency = IdFilter(field_name="agency_id", label="Agency (id)")
+    sla_state = filters.ChoiceFilter(choices=list(SlaState.LABELS.items()), label="SLA state")
+    assignee = filters.ChoiceFilter(
+        method="by_assignee",
+        choices=[("me", "Assigned to me"), ("none", "Unassigned"), ("others", "Assigned to others")],
+    )
+    older_than = filters.NumberFilter(
+        method="by_age", label="Waiting more than (days)", min_value=0, max_value=3650
+    )
+    q = filters.CharFilter(method="search", label="Search: agency, a person's name or e-mail, #id")
+    sort = filters.OrderingFilter(fields=(("submitted_at", "age"),), label="age (oldest first) or -age")
+
+    search = QueueFilter.search
+    by_assignee = QueueFilter.by_assignee
+    by_age = QueueFilter.by_age
+
+    class Meta:
+        model = AccessRequest
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = getattr(self.request, "user", None)

@@ -56,6 +56,9 @@ REVIEW_CAPABILITY = {
     Queue.HELP_DESK: Capability.REVIEW_REQUESTS,
     Queue.CE_TEAM: Capability.REVIEW_CE_REQUESTS,
 }
+# Forms whose people may have their earlier training credited (seed 001: "previous or current HMIS
+# access" and "new project access" share the separate-training rule).
+CREDIT_ELIGIBILITIES = (Eligibility.RETURNING, Eligibility.CURRENT_AGENCY_USER)
 CHECKLIST_STEPS = {
     "enrollments": ("enrollments_confirmed_at", "Course enrollments confirmed"),
     "training_account": ("training_account_created_at", "HMIS training account created"),
@@ -309,8 +312,9 @@ def access_request_submit(*, access_request: AccessRequest, actor: User) -> Acce
             raise ValidationError(problems)
         policy = policy_for(req.continuum)
         now = timezone.now()
-        # Returning users: credit earlier training for the same project types (seed 001).
-        if req.request_type.eligibility == Eligibility.RETURNING:
+        # Returning users and current users asking for new projects: earlier training for the same
+        # project types is credited, except for the separately trained families (seed 001).
+        if req.request_type.eligibility in CREDIT_ELIGIBILITIES:
             projects = list(req.projects.all())
             for person in req.people.all():
                 adv = advise(continuum=req.continuum, agency=req.agency, email=person.email)
