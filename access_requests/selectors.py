@@ -109,6 +109,86 @@ def request_list(*, continuum: Continuum, user: User) -> QuerySet[AccessRequest]
     return with_sla_state(qs, today_in(continuum)).order_by("-created_at")
 
 
+LIST_ROW_FIELDS = (
+    "id",
+    "agency_id",
+    "agency__name",
+    "request_type__code",
+    "queue",
+    "status",
+    "read_only",
+    "responsibilities",
+    "assignee__email",
+    "submitted_at",
+    "sla_due_on",
+    "sla_state",
+    "enrollments_confirmed_at",
+    "training_account_created_at",
+    "license_use_confirmed_at",
+    "decided_at",
+    "decision_reason",
+    "correct_type_id",
+    "resubmission_of_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def request_list_rows(requests: QuerySet[AccessRequest]) -> QuerySet:
+    """The API list's columns of `request_list` (already scoped and filtered) as plain rows."""
+    return requests.values(*LIST_ROW_FIELDS)
+
+
+def request_list_relations(request_ids: list[int]) -> dict[str, dict[int, list]]:
+    """The people, project ids and CES role codes of the listed requests (three queries, in the
+    models' own orderings, as the serializer's prefetches read them)."""
+    people: dict[int, list] = {}
+    projects: dict[int, list] = {}
+    ces_roles: dict[int, list] = {}
+    if not request_ids:
+        return {"people": people, "projects": projects, "ces_roles": ces_roles}
+    for row in (
+        RequestedPerson.objects.filter(access_request_id__in=request_ids)
+        .order_by(*RequestedPerson._meta.ordering, "pk")
+        .values(
+            "access_request_id",
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "suggested_type__code",
+            "suggestion_reason",
+            "credited_training",
+            "credit_note",
+        )
+    ):
+        people.setdefault(row["access_request_id"], []).append(
+            {
+                "id": row["id"],
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "email": row["email"],
+                "suggested_type": row["suggested_type__code"],
+                "suggestion_reason": row["suggestion_reason"],
+                "credited_training": row["credited_training"],
+                "credit_note": row["credit_note"],
+            }
+        )
+    for relation, target, column, into in (
+        ("projects", "hmisproject", "hmisproject_id", projects),
+        ("ces_roles", "cesrole", "cesrole__code", ces_roles),
+    ):
+        through = getattr(AccessRequest, relation).through
+        ordering = [f"{target}__{f}" for f in through._meta.get_field(target).related_model._meta.ordering]
+        for request_id, value in (
+            through.objects.filter(accessrequest_id__in=request_ids)
+            .order_by(*ordering, f"{target}_id")
+            .values_list("accessrequest_id", column)
+        ):
+            into.setdefault(request_id, []).append(value)
+    return {"people": people, "projects": projects, "ces_roles": ces_roles}
+
+
 def request_get(*, continuum: Continuum, user: User, request_id: int) -> AccessRequest:
     req = request_list(continuum=continuum, user=user).filter(pk=request_id).first()
     if req is None:

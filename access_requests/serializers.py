@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from rest_framework import serializers
+
+from hmis_onboarding.api import iso_datetime_formatter
 
 from .models import AccessRequest, RequestedPerson, RequestMessage
 
@@ -70,6 +75,69 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# --- The list, without DRF's per-field machinery ---------------------------------------------------
+# `AccessRequestSerializer` over 50 model instances with three prefetched relations cost several
+# times the query itself. The list reads plain rows (`selectors.request_list_rows` and
+# `selectors.request_list_relations`) and builds the same JSON here; `AccessRequestSerializer` stays
+# the schema and the body of every other answer. tests/test_access_requests_api.py checks that both
+# give the same data.
+_DATE = serializers.DateField()
+LIST_DATETIMES = (
+    "submitted_at",
+    "enrollments_confirmed_at",
+    "training_account_created_at",
+    "license_use_confirmed_at",
+    "decided_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def access_request_list_data(
+    rows: Iterable[Mapping[str, Any]], related: Mapping[str, Mapping[int, list[Any]]]
+) -> list[dict[str, Any]]:
+    """`AccessRequestSerializer(many=True).data` for rows of `selectors.request_list_rows`."""
+    dt, people, projects, ces_roles = (
+        iso_datetime_formatter(),
+        related["people"],
+        related["projects"],
+        related["ces_roles"],
+    )
+    data = []
+    for row in rows:
+        pk = row["id"]
+        item = {
+            "id": pk,
+            "agency": row["agency_id"],
+            "agency_name": row["agency__name"],
+            "request_type": row["request_type__code"],
+            "queue": row["queue"],
+            "status": row["status"],
+            "read_only": row["read_only"],
+            "responsibilities": row["responsibilities"],
+            "people": people.get(pk, []),
+            "projects": projects.get(pk, []),
+            "ces_roles": ces_roles.get(pk, []),
+            "assignee": row["assignee__email"],
+            "submitted_at": None,
+            "sla_due_on": _DATE.to_representation(row["sla_due_on"]) if row["sla_due_on"] else None,
+            "sla_state": row["sla_state"],
+            "enrollments_confirmed_at": None,
+            "training_account_created_at": None,
+            "license_use_confirmed_at": None,
+            "decided_at": None,
+            "decision_reason": row["decision_reason"],
+            "correct_type": row["correct_type_id"],
+            "resubmission_of": row["resubmission_of_id"],
+            "created_at": None,
+            "updated_at": None,
+        }
+        for name in LIST_DATETIMES:
+            item[name] = dt(row[name])
+        data.append(item)
+    return data
 
 
 class PersonInputSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ from .serializers import (
     AgreementTypeSerializer,
     CountersignSerializer,
     HmisProjectSerializer,
+    agency_list_data,
 )
 from .views_agreements import agreement_file_response
 
@@ -55,7 +56,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     def get_queryset(self) -> QuerySet:
         if self._fake():
             return selectors.schema_placeholder("agency")
-        return selectors.agency_list(continuum=self.request.continuum, user=self.request.user)
+        return selectors.agency_list(continuum=self.request.continuum, user=self.request.user, counts=False)
 
     def get_serializer_class(self) -> type:
         return AgencyDetailSerializer if self.action == "retrieve" else AgencySerializer
@@ -63,7 +64,7 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         agencies = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())) or [])
         standings = participation.agreement_standings(continuum=request.continuum, agencies=agencies)
-        data = AgencySerializer(agencies, many=True, context={"standings": standings}).data
+        data = agency_list_data(agencies, standings)
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -214,10 +214,16 @@ def agreement_standings(
             agreement_type_id__in=[t.pk for t in types],
         )
         .exclude(status=AgreementStatus.SUPERSEDED)
-        .select_related("version", "agreement_type")
         .order_by("-signed_at", "-id")
     )
+    # The types and their versions are loaded already: attach them rather than join them to every
+    # agreement (a version carries the agreement's whole text).
+    types_by_id = {t.pk: t for t in types}
+    versions_by_id = {v.pk: v for tv in versions.values() for v in tv.versions}
     for agreement in agreements:
+        agreement.agreement_type = types_by_id[agreement.agreement_type_id]
+        if agreement.version_id in versions_by_id:
+            agreement.version = versions_by_id[agreement.version_id]
         rows[(agreement.agency_id, agreement.agreement_type_id)].append(agreement)
     warn_days = continuum.agreement_warning_days
     return {

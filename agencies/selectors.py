@@ -46,7 +46,10 @@ def continuums_for_user(user: User) -> QuerySet[Continuum]:
     return Continuum.objects.filter(memberships__user=user, memberships__is_active=True).distinct()
 
 
-def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> QuerySet[Agency]:
+    """The agencies the person may see, by name, with `has_ata`; `counts` adds `people_count` and
+    `has_programs` (the pages show them; the API does not, and the people count is a join over every
+    membership of the CoC)."""
     access = access_for(continuum, user)
     qs = Agency.objects.filter(continuum=continuum)
     if access.can(Capability.VIEW_ALL_AGENCIES):
@@ -58,14 +61,12 @@ def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
         return qs.none()
     ata = Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True)
     active_projects = HmisProject.objects.filter(agency=OuterRef("pk"), is_active=True)
-    return (
-        qs.select_related("continuum")
-        .annotate(
-            people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
-            has_ata=Exists(ata),
-            has_programs=Exists(active_projects),
-        )
-        .order_by("name")
+    qs = qs.select_related("continuum").annotate(has_ata=Exists(ata)).order_by("name")
+    if not counts:
+        return qs
+    return qs.annotate(
+        people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
+        has_programs=Exists(active_projects),
     )
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from hmis_onboarding.audit import audit_record, audited_update, snapshot
@@ -46,6 +47,11 @@ from .participation import (
     today_in,
 )
 from .policies import can_in_agency, may_countersign, may_sign, may_upload
+
+# Sent inside the transaction that granted / revoked a membership or renamed an agency (kwargs:
+# continuum, user_ids): the training app re-stores the agency its progress views show on the
+# people's learning paths (`training.services.learning_path_agencies_refresh`).
+memberships_changed = Signal()
 
 # The participation gate other apps call lives in .participation; importable from here as well.
 __all__ = ["agency_can_submit_access_requests", "ensure_agency_can_submit_access_requests"]
@@ -102,6 +108,8 @@ def membership_grant(
             after={"user": user.email, "role": role.value, "agency": agency.name if agency else None},
             metadata={"agency_id": agency.pk} if agency else None,
         )
+        if agency is not None:
+            memberships_changed.send(sender=Membership, continuum=continuum, user_ids=[user.pk])
     return membership
 
 
@@ -121,6 +129,8 @@ def membership_revoke(*, membership: Membership, actor: User | None = None) -> M
             after={"is_active": False},
             metadata={"agency_id": locked.agency_id} if locked.agency_id else None,
         )
+        if locked.agency_id:
+            memberships_changed.send(sender=Membership, continuum=locked.continuum, user_ids=[locked.user_id])
     return locked
 
 
@@ -207,6 +217,12 @@ def agency_update_profile(*, agency: Agency, actor: User, **changes: Any) -> Age
             before=before,
             after=after,
         )
+        if before.get("name") != after.get("name"):
+            # A rename can change which of a person's agencies comes first by name.
+            members = Membership.objects.filter(agency=locked, is_active=True).values_list(
+                "user_id", flat=True
+            )
+            memberships_changed.send(sender=Agency, continuum=continuum, user_ids=list(members))
     return locked
 
 

@@ -60,12 +60,19 @@ def _tracker(request: HttpRequest) -> QuerySet:
 
 
 def _progress(request: HttpRequest) -> QuerySet:
+    # The page's first rows: by agency name, then person (the path stores its agency).
     return (
-        LearningPath.objects.filter(continuum=request.continuum)
-        .order_by("user__full_name", "pk")
-        .values("pk", "user__full_name", "user__email", "percent_complete", "next_step", "last_progress_at")[
-            :50
-        ]
+        LearningPath.objects.filter(continuum=request.continuum, agency__continuum=request.continuum)
+        .order_by("agency__name", "user__full_name", "user__email", "pk")
+        .values(
+            "pk",
+            "agency__name",
+            "user__full_name",
+            "user__email",
+            "percent_complete",
+            "next_step",
+            "last_progress_at",
+        )[:50]
     )
 
 

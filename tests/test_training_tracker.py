@@ -242,6 +242,80 @@ def test_it_keeps_the_api_list_query_count_constant(client, chicago):
     assert Enrollment.objects.filter(user__email="more3@agency.org").exists()
 
 
+def test_its_api_list_body_is_exactly_the_serializers_and_pages_by_cursor(client, chicago, cohort):
+    """The list builds its body from plain rows (issue 9): the same data as `LearningPathSerializer`;
+    keyset pages in id order, no total count, filters kept across pages."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from training import selectors
+    from training.serializers import LearningPathSerializer
+
+    client.force_login(chicago["help_desk"])
+    listed = rows(client.get(api("api_learning_path-list", chicago)))
+    paths = selectors.learning_path_list(continuum=chicago.continuum, user=chicago["help_desk"]).order_by(
+        "id"
+    )
+    _, stalled_before = selectors.stalled_cutoff(chicago.continuum)
+    context = {"now": timezone.now(), "stalled_before": stalled_before}
+    expected = json.loads(
+        JSONRenderer().render(LearningPathSerializer(paths, many=True, context=context).data)
+    )
+    assert listed == expected and [r["id"] for r in listed] == sorted(r["id"] for r in listed)
+    assert {r["email"]: r["agency_name"] for r in listed}["theirs@other.org"] == chicago.other_agency.name
+    page = client.get(api("api_learning_path-list", chicago), {"page_size": 2}).json()
+    assert "count" not in page and len(page["results"]) == 2
+    rest = client.get(page["next"]).json()
+    assert [r["id"] for r in page["results"] + rest["results"]] == [r["id"] for r in listed]
+    assert rest["next"] is None
+    mine = client.get(
+        api("api_learning_path-list", chicago), {"agency": chicago.agency.pk, "page_size": 1}
+    ).json()
+    second = client.get(mine["next"]).json()
+    assert {r["email"] for r in mine["results"] + second["results"]} == {
+        "mine@agency.org",
+        "stalled@agency.org",
+    }
+    assert client.get(api("api_learning_path-list", chicago), {"cursor": "cD1hYmM="}).status_code == 404
+
+
+def test_it_keeps_the_paths_stored_agency_current_when_memberships_and_names_change(client, chicago, cohort):
+    """The progress views show (and filter by) a person's first active agency by name, stored on the
+    path: a grant, a revocation and a rename move it."""
+    from agencies import services as agency_services
+    from agencies.models import Membership
+
+    person = cohort["mine"]
+
+    def stored():
+        return LearningPath.objects.get(user=person).agency
+
+    assert stored() == chicago.agency  # "… Family Services"
+    assert chicago.other_agency.name > chicago.agency.name
+    agency_services.agency_update_profile(
+        agency=chicago.other_agency, actor=chicago["coc_admin"], name="Aardvark"
+    )
+    assert stored() == chicago.agency  # not a member of it yet
+    extra = agency_services.membership_grant(
+        continuum=chicago.continuum, user=person, role=Role.AGENCY_USER, agency=chicago.other_agency
+    )
+    assert stored() == chicago.other_agency  # "Aardvark" comes first now
+    agency_services.agency_update_profile(
+        agency=chicago.other_agency, actor=chicago["coc_admin"], name="Zebra"
+    )
+    assert stored() == chicago.agency
+    client.force_login(chicago["help_desk"])
+    filtered = client.get(url("training_progress", chicago), {"agency": chicago.agency.pk}).content.decode()
+    assert "mine@agency.org" in filtered
+    for membership in Membership.objects.filter(user=person, agency=chicago.agency):
+        agency_services.membership_revoke(membership=membership)
+    assert stored() == chicago.other_agency
+    agency_services.membership_revoke(membership=extra)
+    assert stored() is None
+    assert services.learning_path_agencies_refresh(continuum=chicago.continuum) == 0  # nothing stale
+
+
 def test_it_follows_the_onboarding_record_to_the_agreement_and_credentials(client, chicago):
     from access_requests.models import OnboardingStage
 

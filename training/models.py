@@ -419,11 +419,20 @@ class LearningPath(models.Model):
     percent_complete = models.PositiveSmallIntegerField(default=0)
     next_step = models.CharField(max_length=200, blank=True)
     last_progress_at = models.DateTimeField(null=True, blank=True)
+    # The person's agency as the progress views show it (their first active agency membership by
+    # agency name), stored so the lists sort and filter by agency without a per-person lookup. Kept
+    # current by `training.services.learning_path_agencies_refresh`: the path services call it, and
+    # so do membership grants / revocations and agency renames (through `agencies.services.
+    # memberships_changed`).
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["continuum", "user"], name="learning_path_one_per_person")
         ]
+        indexes = [models.Index(fields=["continuum", "agency"], name="learning_path_agency")]
 
     def __str__(self) -> str:
         return f"Learning path of {self.user}"

@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from agencies.models import Continuum, Membership
@@ -415,8 +415,37 @@ def learning_paths_refresh(
                 Enrollment.objects.filter(pk__in=pks).update(state=state, updated_at=now)
                 written += len(pks)
             update_grouped(LearningPath, paths_changed, PATH_SUMMARY_FIELDS)
+            learning_path_agencies_refresh(continuum=continuum, user_ids=batch)
             written += len(to_create)
     return written
+
+
+def learning_path_agencies_refresh(*, continuum: Continuum, user_ids: Iterable[int] | None = None) -> int:
+    """Store on each path (all of the CoC's, or some people's) the agency the progress views show:
+    the person's first active agency membership by agency name, or none. One read, and an UPDATE
+    per agency that changed (none on most calls). Called by the path services and, through
+    `agencies.services.memberships_changed`, when memberships change or an agency is renamed.
+    Returns the number of paths whose agency changed."""
+    first = (
+        Membership.objects.filter(
+            continuum=continuum, user_id=OuterRef("user_id"), agency__isnull=False, is_active=True
+        )
+        .order_by("agency__name", "agency_id")
+        .values("agency_id")[:1]
+    )
+    paths = LearningPath.objects.filter(continuum=continuum)
+    if user_ids is not None:
+        paths = paths.filter(user_id__in=list(user_ids))
+    # Only rows whose agency changes are written (a nightly refresh of every path rewrites nothing).
+    moves: dict[int | None, list[int]] = {}
+    for pk, old, new in paths.annotate(new_agency=Subquery(first)).values_list(
+        "pk", "agency_id", "new_agency"
+    ):
+        if old != new:
+            moves.setdefault(new, []).append(pk)
+    for agency_id, pks in moves.items():
+        LearningPath.objects.filter(pk__in=pks).update(agency_id=agency_id)
+    return sum(len(pks) for pks in moves.values())
 
 
 class _EnrollmentRow(NamedTuple):

@@ -223,7 +223,9 @@ def trainee_progress(request: HttpRequest) -> HttpResponse:
             {"filter": filterset, "page": None, "stalled_days": days},
             status=400,
         )
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.AgencyOrderedPaths(filterset.qs, continuum), 50).get_page(
+        request.GET.get("page")
+    )
     now = timezone.now()
     duplicates = selectors.lms_duplicates_for(continuum, [path.user for path in page])
     for path in page:

@@ -24,6 +24,36 @@ def test_it_lists_agencies_with_their_standing_for_staff(tenant_a, apa_a, login)
     assert by_name[tenant_a.other_agency.name]["agreements"][0]["state"] == "never_signed"
 
 
+def test_its_agency_list_body_is_exactly_the_serializers_with_constant_queries(tenant_a, apa_a, login):
+    """The list builds its body without DRF's per-field work (issue 9): the same data as
+    `AgencySerializer`, and the same number of queries for 2 agencies as for 8."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.renderers import JSONRenderer
+
+    from agencies import participation, selectors
+    from agencies.serializers import AgencySerializer
+    from tests.factories import AgencyFactory
+
+    make_agreement(tenant_a.agency, apa_a, submitted_by=tenant_a["executive_director"])
+    client = login(tenant_a["help_desk"])
+    client.get(api(tenant_a, "agencies/"))
+    with CaptureQueriesContext(connection) as few:
+        listed = client.get(api(tenant_a, "agencies/")).json()["results"]
+    agencies = list(selectors.agency_list(continuum=tenant_a.continuum, user=tenant_a["help_desk"]))
+    standings = participation.agreement_standings(continuum=tenant_a.continuum, agencies=agencies)
+    expected = AgencySerializer(agencies, many=True, context={"standings": standings}).data
+    assert listed == json.loads(JSONRenderer().render(expected))
+    assert {a["name"]: a["agreements"][0]["state"] for a in listed}[tenant_a.agency.name] == "current"
+    for i in range(6):
+        AgencyFactory(continuum=tenant_a.continuum, name=f"Zeta {i}")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(api(tenant_a, "agencies/")).json()["results"]) == 8
+    assert len(many) == len(few) <= 15
+
+
 def test_it_gives_the_ata_only_their_agency_with_the_gate_reasons(tenant_a, apa_a, login):
     client = login(tenant_a["ata"])
     data = client.get(api(tenant_a, "agencies/")).json()["results"]
