@@ -394,4 +394,5 @@ class MetricSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Metrics of {self.continuum_id} [{self.filter_key or 'all'}] as of {self.computed_at:%Y-%m-%d %H:%M}"
+        key = self.filter_key or "all"
+        return f"Metrics of {self.continuum_id} [{key}] as of {self.computed_at:%Y-%m-%d %H:%M}"
