@@ -50,13 +50,18 @@ def refresh_min_interval() -> dt.timedelta:
 
 
 def normalise_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
-    """The page's cleaned filters as JSON-safe values (ids, ISO dates), without empty ones."""
+    """The page's cleaned filters as JSON-safe values (ids, ISO dates), without empty ones;
+    normalised filters come back unchanged."""
     out: dict[str, Any] = {}
     for name in FILTER_FIELDS:
         value = (filters or {}).get(name)
         if value in (None, ""):
             continue
-        out[name] = value.isoformat() if isinstance(value, dt.date) else int(value)
+        if name in ("since", "until"):
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            out[name] = day.isoformat()
+        else:
+            out[name] = int(value)
     return out
 
 
@@ -80,6 +85,10 @@ class Figures:
     @property
     def computed_at(self) -> dt.datetime:
         return timezone.localtime(self.snapshot.computed_at, self.snapshot.continuum.tzinfo)
+
+    @property
+    def computed_at_iso(self) -> str:
+        return self.computed_at.isoformat(timespec="seconds")
 
     @property
     def as_of_label(self) -> str:
