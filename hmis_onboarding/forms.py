@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import Notification, NotificationPreference, parse_offsets, validate_offsets
 from .selectors import KindPreference
+from .widgets import LeanSelect
 
 HOUR_CHOICES = [(h, dt.time(h).strftime("%I:00 %p").lstrip("0")) for h in range(24)]
 
@@ -122,8 +123,13 @@ class ApiTokenForm(forms.Form):
 
 
 class MetricsFilterForm(forms.Form):
-    agency = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Agency")
-    request_type = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Request form")
+    # LeanSelect: a metro CoC lists ~900 agencies, which Django's per-option templates render slowly.
+    agency = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Agency", widget=LeanSelect
+    )
+    request_type = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Request form", widget=LeanSelect
+    )
     since = forms.DateField(
         required=False,
         label="Submitted from",

@@ -22,6 +22,8 @@ The page says "Figures as of <time in the CoC's zone>". The stored charts are ex
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +32,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from .metrics import Chart, MetricScope, compute_metrics
 from .models import MetricSnapshot
@@ -42,11 +46,11 @@ PRUNE_AFTER = dt.timedelta(days=2)
 
 
 def max_age() -> dt.timedelta:
-    return dt.timedelta(minutes=getattr(settings, "METRICS_SNAPSHOT_MAX_AGE_MINUTES", 90))
+    return dt.timedelta(minutes=settings.METRICS_SNAPSHOT_MAX_AGE_MINUTES)
 
 
 def refresh_min_interval() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "METRICS_REFRESH_MIN_SECONDS", 60))
+    return dt.timedelta(seconds=settings.METRICS_REFRESH_MIN_SECONDS)
 
 
 def normalise_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
@@ -86,6 +90,17 @@ class Figures:
     def computed_at(self) -> dt.datetime:
         return timezone.localtime(self.snapshot.computed_at, self.snapshot.continuum.tzinfo)
 
+    def html(self) -> SafeString:
+        """The charts drawn (SVG and tables): as stored with the snapshot, unless the template
+        changed since (a deploy), then drawn now from the stored charts."""
+        snapshot = self.snapshot
+        if snapshot.charts_html and snapshot.html_version == charts_template_version():
+            html = snapshot.charts_html
+        else:
+            html = draw_charts(self.charts)
+        # Rendered by the template engine (autoescaped) from our own snapshot.
+        return mark_safe(html)  # noqa: S308
+
     @property
     def computed_at_iso(self) -> str:
         return self.computed_at.isoformat(timespec="seconds")
@@ -94,6 +109,20 @@ class Figures:
     def as_of_label(self) -> str:
         local = self.computed_at
         return f"{local:%-d %b %Y, %H:%M} {local.tzname()}"
+
+
+CHARTS_TEMPLATE = "insight/_metric_charts.html"
+
+
+@functools.cache
+def charts_template_version() -> str:
+    """A fingerprint of the charts template, so HTML drawn by an older one is not shown."""
+    source = get_template(CHARTS_TEMPLATE).template.source
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def draw_charts(charts: list[Chart]) -> str:
+    return render_to_string(CHARTS_TEMPLATE, {"charts": charts})
 
 
 def _is_fresh(snapshot: MetricSnapshot, now: dt.datetime) -> bool:
@@ -124,7 +153,8 @@ def metrics_snapshot_compute(
         since=dt.date.fromisoformat(normal["since"]) if "since" in normal else None,
         until=dt.date.fromisoformat(normal["until"]) if "until" in normal else None,
     )
-    charts = [chart.as_dict() for chart in compute_metrics(scope)]
+    computed = compute_metrics(scope)
+    charts = [chart.as_dict() for chart in computed]
     row = MetricSnapshot(
         continuum=continuum,
         filter_key=filter_key(normal),
@@ -133,13 +163,24 @@ def metrics_snapshot_compute(
         as_of_date=scope.today,
         duration_ms=round((time.perf_counter() - started) * 1000),
         charts=charts,
+        charts_html=draw_charts(computed),
+        html_version=charts_template_version(),
         refreshed_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     MetricSnapshot.objects.bulk_create(
         [row],
         update_conflicts=True,
         unique_fields=["continuum", "filter_key"],
-        update_fields=["filters", "computed_at", "as_of_date", "duration_ms", "charts", "refreshed_by"],
+        update_fields=[
+            "filters",
+            "computed_at",
+            "as_of_date",
+            "duration_ms",
+            "charts",
+            "charts_html",
+            "html_version",
+            "refreshed_by",
+        ],
     )
     row.continuum = continuum
     return row
@@ -160,7 +201,9 @@ def metrics_refresh_now(*, continuum: Any, actor: Any, filters: dict[str, Any] |
     key = filter_key(filters or {})
     existing = MetricSnapshot.objects.filter(continuum=continuum, filter_key=key).first()
     if existing is not None and existing.computed_at > timezone.now() - refresh_min_interval():
-        raise RefreshRefused("These figures were refreshed less than a minute ago.")
+        seconds = int(refresh_min_interval().total_seconds())
+        since = "a minute" if seconds == 60 else f"{seconds} seconds"
+        raise RefreshRefused(f"These figures were refreshed less than {since} ago.")
     lock = f"metrics-refresh:{continuum.pk}:{key}"
     if not cache.add(lock, 1, timeout=300):
         raise RefreshRefused("These figures are being refreshed already; reload the page in a moment.")

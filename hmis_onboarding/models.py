@@ -384,6 +384,12 @@ class MetricSnapshot(models.Model):
     as_of_date = models.DateField()
     duration_ms = models.PositiveIntegerField(default=0)
     charts = models.JSONField(default=list, blank=True)
+    # The charts drawn (SVG and tables), rendered when computed: drawing ~90 rows through the
+    # template costs a metro page more than everything else it does. `html_version` names the
+    # template it came from; after a deploy that changes it, pages draw from `charts` until the
+    # next roll-up.
+    charts_html = models.TextField(blank=True)
+    html_version = models.CharField(max_length=16, blank=True)
     refreshed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -91,12 +91,12 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 def _metrics_form(request: HttpRequest, data) -> MetricsFilterForm:
     from access_requests.selectors import request_types
-    from agencies.selectors import agency_list
+    from agencies.selectors import agency_choices
 
     continuum, user = request.continuum, request.user
     return MetricsFilterForm(
         data,
-        agencies=list(agency_list(continuum=continuum, user=user).values_list("pk", "name")),
+        agencies=agency_choices(continuum=continuum, user=user),
         request_types=list(request_types(continuum=continuum).values_list("pk", "name")),
     )
 
