@@ -21,6 +21,8 @@ from access_requests.models import RequestStatus
 from hmis_onboarding import metric_snapshots, tasks
 from hmis_onboarding.metric_snapshots import (
     RefreshRefused,
+    charts_template_version,
+    draw_charts,
     filter_key,
     metrics_figures,
     metrics_refresh_now,
@@ -108,6 +110,7 @@ def test_the_stored_figures_are_the_direct_computation(chicago):  # noqa: F811
         ]
         assert metric_cells(figures.charts) == metric_cells(expected)
         assert [c.table_rows for c in figures.charts] == [c.table_rows for c in expected]
+        assert figures.html() == draw_charts(expected)  # the drawing stored with the snapshot
     decision = next(c for c in direct(chicago) if c.key == "decision-days")
     assert any(isinstance(v, float) for r in decision.rows for v in r.values)  # the test means something
 
@@ -129,6 +132,18 @@ def test_the_page_shows_the_stored_figures_and_their_time_in_the_cocs_zone(chica
     # Stale (the hourly roll-up has not run for two hours): computed again on the next view.
     MetricSnapshot.objects.filter(pk=snapshot.pk).update(computed_at=timezone.now() - dt.timedelta(hours=2))
     assert submitted_count(page(client, chicago)) == "2"
+
+
+def test_the_page_draws_the_stored_charts_unless_the_template_changed(chicago, client):  # noqa: F811
+    busy(chicago)
+    client.force_login(chicago["coc_admin"])
+    page(client, chicago)
+    MetricSnapshot.objects.update(charts_html="<p>Stored drawing</p>", html_version=charts_template_version())
+    assert "<p>Stored drawing</p>" in page(client, chicago)
+    # Drawn by an older template (before a deploy): drawn again from the stored charts.
+    MetricSnapshot.objects.update(html_version="0123456789abcdef")
+    body = page(client, chicago)
+    assert "Stored drawing" not in body and submitted_count(body) == "1"
 
 
 def test_figures_from_an_earlier_day_are_stale(chicago, client):  # noqa: F811
