@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape as _stdlib_escape
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from html import escape as _stdlib_escape
 from django.utils.safestring import SafeString, mark_safe
 
 
