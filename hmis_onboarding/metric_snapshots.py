@@ -10,7 +10,8 @@ requested person, scans of every course enrolment), so the page reads a `MetricS
   it and stored; a later view reuses it while it is fresh;
 - a snapshot is stale when older than `METRICS_SNAPSHOT_MAX_AGE_MINUTES` (default 90: the hourly
   run plus slack) or computed on an earlier local day of the CoC (the charts that count "overdue"
-  and "expiring" depend on today); a view that finds it stale computes it anew;
+  and "expiring" depend on today); a view that finds it stale computes it anew (while that runs,
+  other views show the stored figures with their time);
 - CoC staff may refresh the figures now ("Refresh now", a POST): deduplicated by a cache lock and
   refused when the figures are under `METRICS_REFRESH_MIN_SECONDS` (default 60) old;
 - filtered snapshots not recomputed for two days are deleted nightly (`metrics_prune`).
@@ -186,6 +187,10 @@ def metrics_snapshot_compute(
     return row
 
 
+def _lock_key(continuum: Any, key: str) -> str:
+    return f"metrics-refresh:{continuum.pk}:{key}"
+
+
 class RefreshRefused(Exception):
     """A refresh that was not run, with the reason to show (already running, or just done)."""
 
@@ -204,7 +209,7 @@ def metrics_refresh_now(*, continuum: Any, actor: Any, filters: dict[str, Any] |
         seconds = int(refresh_min_interval().total_seconds())
         since = "a minute" if seconds == 60 else f"{seconds} seconds"
         raise RefreshRefused(f"These figures were refreshed less than {since} ago.")
-    lock = f"metrics-refresh:{continuum.pk}:{key}"
+    lock = _lock_key(continuum, key)
     if not cache.add(lock, 1, timeout=300):
         raise RefreshRefused("These figures are being refreshed already; reload the page in a moment.")
     try:
@@ -240,6 +245,15 @@ def metrics_figures(*, continuum: Any, user: Any, filters: dict[str, Any] | None
     ).first()
     if snapshot is not None:
         snapshot.continuum = continuum
-    if snapshot is None or not _is_fresh(snapshot, timezone.now()):
+    if snapshot is None:
         snapshot = metrics_snapshot_compute(continuum=continuum, filters=filters)
+    elif not _is_fresh(snapshot, timezone.now()):
+        # Stale: one view recomputes; views meanwhile (or during a "Refresh now") show the stored
+        # figures, whose time the page states, instead of all computing the same thing at once.
+        lock = _lock_key(continuum, snapshot.filter_key)
+        if cache.add(lock, 1, timeout=300):
+            try:
+                snapshot = metrics_snapshot_compute(continuum=continuum, filters=filters)
+            finally:
+                cache.delete(lock)
     return Figures(snapshot, [Chart.from_dict(c) for c in snapshot.charts])
