@@ -500,6 +500,7 @@ ROUTES: dict[str, Rule] = {
     "api_audit_event-list": Rule("tenant", C.VIEW_AUDIT_TRAIL),
     "api_audit_event-detail": Rule("tenant", C.VIEW_AUDIT_TRAIL, kwargs=_audit_event_kwargs),
     "metrics": Rule("tenant", C.VIEW_METRICS),
+    "metrics_refresh": Rule("tenant", C.VIEW_METRICS, method="POST"),
     "pathway_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
     "pathway_request_type": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_request_type_kwargs),
     "pathway_ces_matrix": Rule("tenant", C.CONFIGURE_CONTINUUM, method="POST"),

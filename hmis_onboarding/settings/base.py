@@ -233,6 +233,11 @@ NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("NOTIFICATION_CLAIM_LEASE_SECONDS", d
 # A queued row this long past its due time has presumably lost its task; the flush re-queues it.
 NOTIFICATION_FLUSH_GRACE_SECONDS = env.int("NOTIFICATION_FLUSH_GRACE_SECONDS", default=120)
 NOTIFICATION_FLUSH_BATCH = env.int("NOTIFICATION_FLUSH_BATCH", default=500)
+# The metrics page's roll-up (hmis_onboarding.metric_snapshots): stored figures older than this
+# are computed again on the next view (the hourly roll-up normally keeps them younger); "Refresh
+# now" is refused while the figures are younger than METRICS_REFRESH_MIN_SECONDS.
+METRICS_SNAPSHOT_MAX_AGE_MINUTES = env.int("METRICS_SNAPSHOT_MAX_AGE_MINUTES", default=90)
+METRICS_REFRESH_MIN_SECONDS = env.int("METRICS_REFRESH_MIN_SECONDS", default=60)
 # Fault injection for the crash tests only: the sending worker kills itself at this point.
 NOTIFICATION_FAULT_POINT = env("NOTIFICATION_FAULT_POINT", default="")
 
