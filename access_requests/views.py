@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +39,7 @@ from .models import Queue, RequestStatus
 from .selectors import SlaState
 
 QUEUE_SLUGS = {"help-desk": Queue.HELP_DESK, "ce-team": Queue.CE_TEAM}
+QUEUE_PAGE_SIZE = 50
 
 
 def _detail_url(request: HttpRequest, req) -> str:
@@ -476,19 +478,22 @@ def queue(request: HttpRequest, queue_slug: str) -> HttpResponse:
         agencies=agency_list(continuum=continuum, user=user),
         user=user,
     )
-    rows = filters.qs[:200] if filters.is_valid() else requests_.none()
+    matching = filters.qs if filters.is_valid() else requests_.none()
     if request.GET.get("format") == "csv":
-        matching = filters.qs if filters.is_valid() else requests_.none()
         return _requests_csv(request, matching, f"{queue_slug}-queue")
+    # Pages of 50 with the number matching (a count over the queue's open rows, partial index).
+    page = Paginator(matching, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("page", None)
     return render(
         request,
         "access_requests/queue.html",
         {
             "queue": Queue(queue_value),
             "filter": filters,
-            "rows": rows,
+            "rows": page,
+            "page": page,
             "counts": selectors.queue_counts(continuum=continuum, user=user).get(queue_value, {}),
             "query": query.urlencode(),
         },
