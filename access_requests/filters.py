@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from hmis_onboarding.widgets import LeanSelect
+from hmis_onboarding.widgets import FixedChoices, LeanSelect
 
 from .selectors import SlaState
 
@@ -48,7 +48,7 @@ class QueueFilter(django_filters.FilterSet):
     def __init__(self, *args, request_types, agencies, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["request_type"].queryset = request_types
-        self.filters["agency"].extra["choices"] = list(agencies.values_list("pk", "name"))
+        self.filters["agency"].extra["choices"] = FixedChoices(list(agencies.values_list("pk", "name")))
         self.user = user
 
     def search(self, queryset, name, value):

@@ -182,6 +182,21 @@ def queue_counts(*, continuum: Continuum, user: User) -> dict[str, dict[str, int
     return counts
 
 
+def queue_agencies(*, continuum: Continuum, user: User, queue: str, keep: str = "") -> QuerySet:
+    """What a queue's agency filter offers: the agencies the person may see that have open requests
+    in this queue (any other choice could only match nothing), plus the one already chosen (`keep`,
+    the submitted value) so that a filter stays valid after its agency's last request is decided."""
+    from agencies.selectors import agency_choices
+
+    with_open = AccessRequest.objects.filter(
+        continuum=continuum, queue=queue, status__in=OPEN_STATUSES
+    ).values("agency_id")
+    condition = Q(pk__in=with_open)
+    if keep.isdigit():
+        condition |= Q(pk=int(keep))
+    return agency_choices(continuum=continuum, user=user).filter(condition)
+
+
 def request_types(*, continuum: Continuum) -> QuerySet[RequestType]:
     return RequestType.objects.filter(continuum=continuum, is_active=True).order_by("position", "name")
 

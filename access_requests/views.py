@@ -14,7 +14,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from agencies.participation import agency_can_submit_access_requests
-from agencies.selectors import agency_choices
 from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.exports import csv_response, pdf_response
 from hmis_onboarding.permissions import Capability
@@ -475,7 +474,9 @@ def queue(request: HttpRequest, queue_slug: str) -> HttpResponse:
         request.GET,
         queryset=requests_,
         request_types=selectors.request_types(continuum=continuum),
-        agencies=agency_choices(continuum=continuum, user=user),
+        agencies=selectors.queue_agencies(
+            continuum=continuum, user=user, queue=queue_value, keep=request.GET.get("agency", "")
+        ),
         user=user,
     )
     matching = filters.qs if filters.is_valid() else requests_.none()

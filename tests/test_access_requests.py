@@ -577,3 +577,30 @@ def test_the_queue_shows_pages_with_the_number_matching_and_keeps_the_filters(cl
     # The CSV still has every matching row, not one page.
     csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
     assert all(f"\n{r.pk}," in csv_body for r in reqs)
+
+
+@pytest.mark.parametrize(
+    "state, due, expected",
+    [
+        (
+            "overdue",
+            dt.date(2026, 3, 4),
+            '<span class="usa-tag app-sla app-sla--overdue">Overdue (due Mar 4)</span>',
+        ),
+        ("overdue", None, '<span class="usa-tag app-sla app-sla--overdue">Overdue</span>'),
+        ("due_today", dt.date(2026, 3, 4), '<span class="usa-tag app-sla app-sla--today">Due today</span>'),
+        ("paused", None, '<span class="usa-tag app-sla app-sla--paused">Paused: waiting for the ATA</span>'),
+        ("on_track", dt.date(2026, 3, 14), '<span class="app-sla">Due Mar 14</span>'),
+        ("closed", None, "—"),
+    ],
+)
+def test_the_sla_and_status_tags_read_as_before(state, due, expected):
+    from django.template import Context, Template
+
+    req = AccessRequest(status=RequestStatus.INFO_REQUESTED, sla_due_on=due)
+    req.sla_state = state
+    html = Template("{% load request_tags %}{% request_sla req %}|{% request_status req %}").render(
+        Context({"req": req})
+    )
+    status = '<span class="usa-tag app-status app-status--info_requested">More information requested</span>'
+    assert html == f"{expected}|{status}"
