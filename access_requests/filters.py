@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from hmis_onboarding.api import IdFilter
-from hmis_onboarding.widgets import LeanSelect
+from hmis_onboarding.widgets import FixedChoices, LeanSelect
 
 from .models import AccessRequest, Queue, RequestStatus
 from .selectors import SlaState
@@ -19,20 +19,25 @@ from .selectors import SlaState
 
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    request_type = django_filters.ModelChoiceFilter(queryset=None, label="Form", empty_label="Any form")
-    agency = django_filters.ModelChoiceFilter(
-        queryset=None, label="Agency", empty_label="Any agency", widget=LeanSelect
+    request_type = django_filters.ModelChoiceFilter(
+        queryset=None, label="Form", empty_label="Any form", widget=LeanSelect
+    )
+    # Choices are (id, name) pairs, not model instances: a metro CoC offers 900 agencies.
+    agency = django_filters.ChoiceFilter(
+        method="by_agency", choices=(), label="Agency", empty_label="Any agency", widget=LeanSelect
     )
     sla_state = django_filters.ChoiceFilter(
         choices=[(k, v) for k, v in SlaState.LABELS.items() if k != SlaState.CLOSED],
         label="SLA",
         empty_label="Any",
+        widget=LeanSelect,
     )
     assignee = django_filters.ChoiceFilter(
         method="by_assignee",
         choices=[("me", "Assigned to me"), ("none", "Unassigned"), ("others", "Assigned to others")],
         label="Assignee",
         empty_label="Anyone",
+        widget=LeanSelect,
     )
     older_than = django_filters.NumberFilter(
         method="by_age", label="Waiting more than (days)", min_value=0, max_value=3650
@@ -47,7 +52,7 @@ class QueueFilter(django_filters.FilterSet):
     def __init__(self, *args, request_types, agencies, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["request_type"].queryset = request_types
-        self.filters["agency"].queryset = agencies
+        self.filters["agency"].extra["choices"] = FixedChoices(list(agencies.values_list("pk", "name")))
         self.user = user
 
     def search(self, queryset, name, value):
@@ -63,6 +68,9 @@ class QueueFilter(django_filters.FilterSet):
         if value.lstrip("#").isdigit():
             condition |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(condition).distinct()
+
+    def by_agency(self, queryset, name, value):
+        return queryset.filter(agency_id=int(value)) if value else queryset
 
     def by_assignee(self, queryset, name, value):
         if value == "me":

@@ -57,12 +57,6 @@ def _visible_agencies(continuum: Continuum, user: User) -> QuerySet[Agency]:
     return qs.none()
 
 
-def agency_choices(*, continuum: Continuum, user: User) -> list[tuple[int, str]]:
-    """(id, name) of the agencies the person may see, by name: for filter lists. The same scoping
-    as `agency_list` without its per-agency counts (a GROUP BY over every membership of the CoC)."""
-    return list(_visible_agencies(continuum, user).order_by("name").values_list("pk", "name"))
-
-
 def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> QuerySet[Agency]:
     """The agencies the person may see, by name, with `has_ata`; `counts` adds `people_count` and
     `has_programs` (the pages show them; the API does not, and the people count is a join over every
@@ -77,6 +71,12 @@ def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> Que
         people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
         has_programs=Exists(active_projects),
     )
+
+
+def agency_choices(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+    """The agencies of `agency_list` as a filter's choices: id and name only, without the people
+    counts and flags the directory computes for every agency (80 ms on a metro CoC's 900)."""
+    return _visible_agencies(continuum, user).only("pk", "name").order_by("name")
 
 
 def agency_get(*, continuum: Continuum, user: User, agency_id: int) -> Agency:

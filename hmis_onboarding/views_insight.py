@@ -96,7 +96,7 @@ def _metrics_form(request: HttpRequest, data) -> MetricsFilterForm:
     continuum, user = request.continuum, request.user
     return MetricsFilterForm(
         data,
-        agencies=agency_choices(continuum=continuum, user=user),
+        agencies=list(agency_choices(continuum=continuum, user=user).values_list("pk", "name")),
         request_types=list(request_types(continuum=continuum).values_list("pk", "name")),
     )
 
