@@ -27,13 +27,16 @@ run: migrate
 	@bash scripts/run_embedded.sh $(PORT)
 
 ## make test: the whole suite except browser tests (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+# pytest exits 5 when it collected no tests: say so, and fail (a run that tested nothing never passes).
+NO_TESTS = rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing." >&2; fi; exit $$rc
+
 test: setup
-	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS); $(NO_TESTS)
 
 ## make e2e: browser tests with Playwright driving Debian's Chromium, axe-core on every page
 e2e: setup
 	@bash scripts/ensure_chromium.sh
-	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS); $(NO_TESTS)
 
 ## make bench: metro-size benchmark on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hmis_bench);
 ## creates, migrates and seeds the bench databases when missing; not part of make test or CI

@@ -23,14 +23,7 @@ def requests_panel(request: HttpRequest) -> Panel | None:
         ]
         return Panel("access_requests/panels/reviewer.html", {"queues": queues})
     if access.can(Capability.VIEW_REQUESTS) and access.agency_ids:
-        mine = selectors.request_list(continuum=continuum, user=user)
-        needs_me = list(
-            mine.filter(
-                Q(status__in=[RequestStatus.INFO_REQUESTED, RequestStatus.DRAFT])
-                | Q(status=RequestStatus.RETURNED, resubmission__isnull=True)
-            )[:10]
-        )
-        recent = list(mine.exclude(status=RequestStatus.DRAFT).order_by("-updated_at")[:5])
+        needs_me, recent = selectors.home_requests(continuum=continuum, user=user)
         return Panel(
             "access_requests/panels/agency.html",
             {"needs_me": needs_me, "recent": recent, "can_file": access.can(Capability.FILE_ACCESS_REQUESTS)},

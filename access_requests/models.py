@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from agencies.models import Agency, Continuum, HmisProject, private_storage
 
@@ -267,6 +268,11 @@ class RequestedPerson(models.Model):
             models.UniqueConstraint(
                 fields=["access_request", "email"], name="requested_person_once_per_request"
             ),
+        ]
+        indexes = [
+            # "My requests" find a person by account or by e-mail, case-insensitively (the tracker,
+            # the home page): without it, a scan of every requested person of the CoC.
+            models.Index(Upper("email"), name="requested_person_email_ci"),
         ]
 
     def __str__(self) -> str:

@@ -87,17 +87,10 @@ def _agency_ids_viewable(continuum: Continuum, user: User) -> frozenset[int] | N
 def _base(continuum: Continuum) -> QuerySet[AccessRequest]:
     # A correlated count, not a JOIN + GROUP BY: lists sort and cut (LIMIT) the requests first, and
     # only count the people of the rows they show (a metro CoC has 40k requests).
-    people = (
-        RequestedPerson.objects.filter(access_request=OuterRef("pk"))
-        .order_by()
-        .values("access_request")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         AccessRequest.objects.filter(continuum=continuum)
         .select_related("agency", "request_type", "assignee", "submitted_by")
-        .annotate(people_count=Coalesce(Subquery(people, output_field=IntegerField()), 0))
+        .annotate(people_count=Coalesce(_people_count(), 0))
     )
 
 
@@ -189,6 +182,36 @@ def request_list_relations(request_ids: list[int]) -> dict[str, dict[int, list]]
     return {"people": people, "projects": projects, "ces_roles": ces_roles}
 
 
+def _people_count() -> Subquery:
+    return Subquery(
+        RequestedPerson.objects.filter(access_request=OuterRef("pk"))
+        .order_by()
+        .values("access_request")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def home_requests(*, continuum: Continuum, user: User) -> tuple[list[AccessRequest], list[AccessRequest]]:
+    """The agency home panel's two short lists, scoped like `request_list` but reading only what the
+    panel shows (form and people count; no SLA state, assignee or filer): what needs the ATA (at most
+    10, newest first) and the latest changes (5)."""
+    agencies = _agency_ids_viewable(continuum, user)
+    qs = AccessRequest.objects.filter(continuum=continuum).select_related("request_type")
+    qs = qs.filter(agency_id__in=agencies) if agencies is not None else qs.exclude(status=RequestStatus.DRAFT)
+    needs_me = (
+        qs.filter(
+            Q(status__in=[RequestStatus.INFO_REQUESTED, RequestStatus.DRAFT])
+            | Q(status=RequestStatus.RETURNED, resubmission__isnull=True)
+        )
+        .annotate(people_count=Coalesce(_people_count(), 0))
+        .order_by("-created_at")[:10]
+    )
+    recent = qs.exclude(status=RequestStatus.DRAFT).order_by("-updated_at")[:5]
+    return list(needs_me), list(recent)
+
+
 def request_get(*, continuum: Continuum, user: User, request_id: int) -> AccessRequest:
     req = request_list(continuum=continuum, user=user).filter(pk=request_id).first()
     if req is None:
@@ -237,6 +260,21 @@ def queue_counts(*, continuum: Continuum, user: User) -> dict[str, dict[str, int
     for row in rows:
         counts[row["queue"]] = {k: row[k] for k in ("open", "overdue", "paused", "unassigned")}
     return counts
+
+
+def queue_agencies(*, continuum: Continuum, user: User, queue: str, keep: str = "") -> QuerySet:
+    """What a queue's agency filter offers: the agencies the person may see that have open requests
+    in this queue (any other choice could only match nothing), plus the one already chosen (`keep`,
+    the submitted value) so that a filter stays valid after its agency's last request is decided."""
+    from agencies.selectors import agency_choices
+
+    with_open = AccessRequest.objects.filter(
+        continuum=continuum, queue=queue, status__in=OPEN_STATUSES
+    ).values("agency_id")
+    condition = Q(pk__in=with_open)
+    if keep.isdigit():
+        condition |= Q(pk=int(keep))
+    return agency_choices(continuum=continuum, user=user).filter(condition)
 
 
 def request_types(*, continuum: Continuum) -> QuerySet[RequestType]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from agencies.models import Agency, HmisProject
 from agencies.participation import (
     AgencyNotEligible,
+    agency_can_submit_access_requests,
     agency_is_hrs_host,
     ensure_agency_can_submit_access_requests,
 )
@@ -55,6 +56,9 @@ REVIEW_CAPABILITY = {
     Queue.HELP_DESK: Capability.REVIEW_REQUESTS,
     Queue.CE_TEAM: Capability.REVIEW_CE_REQUESTS,
 }
+# Forms whose people may have their earlier training credited (seed 001: "previous or current HMIS
+# access" and "new project access" share the separate-training rule).
+CREDIT_ELIGIBILITIES = (Eligibility.RETURNING, Eligibility.CURRENT_AGENCY_USER)
 CHECKLIST_STEPS = {
     "enrollments": ("enrollments_confirmed_at", "Course enrollments confirmed"),
     "training_account": ("training_account_created_at", "HMIS training account created"),
@@ -126,6 +130,9 @@ def access_request_create(*, agency: Agency, actor: User, request_type: RequestT
         raise ValidationError({"request_type": "Choose one of this CoC's request forms."})
     if not may_file(actor, agency):
         raise PermissionDenied("Only the agency's Technical Administrators file access requests.")
+    if agency.victim_service_provider:
+        # No HMIS client-data path at all, not even a draft: the reason points to the separate CE process.
+        raise ValidationError([r.message for r in agency_can_submit_access_requests(agency).reasons])
     with transaction.atomic():
         req = AccessRequest.objects.create(
             continuum=agency.continuum,
@@ -305,8 +312,9 @@ def access_request_submit(*, access_request: AccessRequest, actor: User) -> Acce
             raise ValidationError(problems)
         policy = policy_for(req.continuum)
         now = timezone.now()
-        # Returning users: credit earlier training for the same project types (seed 001).
-        if req.request_type.eligibility == Eligibility.RETURNING:
+        # Returning users and current users asking for new projects: earlier training for the same
+        # project types is credited, except for the separately trained families (seed 001).
+        if req.request_type.eligibility in CREDIT_ELIGIBILITIES:
             projects = list(req.projects.all())
             for person in req.people.all():
                 adv = advise(continuum=req.continuum, agency=req.agency, email=person.email)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from agencies.participation import agency_can_submit_access_requests
-from agencies.selectors import agency_list
 from hmis_onboarding.decorators import tenant_view
 from hmis_onboarding.exports import csv_response, pdf_response
 from hmis_onboarding.permissions import Capability
@@ -38,6 +38,7 @@ from .models import Queue, RequestStatus
 from .selectors import SlaState
 
 QUEUE_SLUGS = {"help-desk": Queue.HELP_DESK, "ce-team": Queue.CE_TEAM}
+QUEUE_PAGE_SIZE = 50
 
 
 def _detail_url(request: HttpRequest, req) -> str:
@@ -473,22 +474,27 @@ def queue(request: HttpRequest, queue_slug: str) -> HttpResponse:
         request.GET,
         queryset=requests_,
         request_types=selectors.request_types(continuum=continuum),
-        agencies=agency_list(continuum=continuum, user=user),
+        agencies=selectors.queue_agencies(
+            continuum=continuum, user=user, queue=queue_value, keep=request.GET.get("agency", "")
+        ),
         user=user,
     )
-    rows = filters.qs[:200] if filters.is_valid() else requests_.none()
+    matching = filters.qs if filters.is_valid() else requests_.none()
     if request.GET.get("format") == "csv":
-        matching = filters.qs if filters.is_valid() else requests_.none()
         return _requests_csv(request, matching, f"{queue_slug}-queue")
+    # Pages of 50 with the number matching (a count over the queue's open rows, partial index).
+    page = Paginator(matching, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("page", None)
     return render(
         request,
         "access_requests/queue.html",
         {
             "queue": Queue(queue_value),
             "filter": filters,
-            "rows": rows,
+            "rows": page,
+            "page": page,
             "counts": selectors.queue_counts(continuum=continuum, user=user).get(queue_value, {}),
             "query": query.urlencode(),
         },

@@ -61,6 +61,8 @@ CHICAGO = DemoContinuum(
             "hmis_participating": False,
             "direct_services_provider": True,
         },
+        # Its scanned APA came back from the Help Desk: signed by the wrong person.
+        {"name": "Austin Recovery Homes", "license_pool_size": 3, "direct_services_provider": True},
         # New to the CoC: nothing signed yet.
         {
             "name": "Englewood Youth Drop-In",
@@ -127,6 +129,8 @@ LOS_ANGELES = DemoContinuum(
         },
         {"name": "Eastside Outreach Collective", "license_pool_size": 10, "direct_services_provider": True},
         {"name": "Harbor Gateway Rapid Rehousing", "license_pool_size": 5, "direct_services_provider": True},
+        # Its Organization Agreement came back: the CoC Representative section was filled in.
+        {"name": "Boyle Heights Family Center", "license_pool_size": 4, "direct_services_provider": True},
         {
             "name": "Westlake Community Clinic",
             "license_pool_size": 0,
@@ -244,11 +248,12 @@ class DemoAgreement:
 
     agency: str
     type_code: str
-    state: str  # current | expiring | expired | awaiting
+    state: str  # current | expiring | expired | awaiting | returned
     signer_name: str
     signer_title: str
     method: str = "e_signature"  # or "upload"
     signer_email: str | None = None  # the account that signed in the app or uploaded
+    returned_reason: str = ""  # state "returned": why the CoC sent it back
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,17 @@ CHICAGO_PARTICIPATION = DemoParticipation(
             method="upload",
             signer_email="chicago.ce@example.org",
         ),
+        DemoAgreement(
+            "Austin Recovery Homes",
+            "apa",
+            "returned",
+            "Terrence Hill",
+            "Program Coordinator",
+            method="upload",
+            signer_email="chicago.helpdesk@example.org",
+            returned_reason="Signed by the program coordinator; the executive director or an authorized "
+            "representative must sign the APA.",
+        ),
     ),
     programs=(
         DemoProgram("Lakeshore Family Services", "Lakeshore Family Shelter", 0, funding=("funded_esg",)),
@@ -459,6 +475,17 @@ LA_PARTICIPATION = DemoParticipation(
             "Executive Director",
             method="upload",
             signer_email="la.helpdesk@example.org",
+        ),
+        DemoAgreement(
+            "Boyle Heights Family Center",
+            "organization-agreement",
+            "returned",
+            "Ana Morales",
+            "Executive Director",
+            method="upload",
+            signer_email="la.helpdesk@example.org",
+            returned_reason="The CoC Representative section was filled in by the agency; leave it blank "
+            "for LAHSA and send the agreement again.",
         ),
     ),
     programs=(

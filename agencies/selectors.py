@@ -46,19 +46,22 @@ def continuums_for_user(user: User) -> QuerySet[Continuum]:
     return Continuum.objects.filter(memberships__user=user, memberships__is_active=True).distinct()
 
 
+def _visible_agencies(continuum: Continuum, user: User) -> QuerySet[Agency]:
+    access = access_for(continuum, user)
+    qs = Agency.objects.filter(continuum=continuum)
+    if access.can(Capability.VIEW_ALL_AGENCIES):
+        return qs
+    if access.can(Capability.VIEW_OWN_AGENCY):
+        # Only agencies where the person holds a role that sees the agency (not where they are a trainee).
+        return qs.filter(pk__in=viewable_agency_ids(access))
+    return qs.none()
+
+
 def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> QuerySet[Agency]:
     """The agencies the person may see, by name, with `has_ata`; `counts` adds `people_count` and
     `has_programs` (the pages show them; the API does not, and the people count is a join over every
     membership of the CoC)."""
-    access = access_for(continuum, user)
-    qs = Agency.objects.filter(continuum=continuum)
-    if access.can(Capability.VIEW_ALL_AGENCIES):
-        pass
-    elif access.can(Capability.VIEW_OWN_AGENCY):
-        # Only agencies where the person holds a role that sees the agency (not where they are a trainee).
-        qs = qs.filter(pk__in=viewable_agency_ids(access))
-    else:
-        return qs.none()
+    qs = _visible_agencies(continuum, user)
     ata = Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True)
     active_projects = HmisProject.objects.filter(agency=OuterRef("pk"), is_active=True)
     qs = qs.select_related("continuum").annotate(has_ata=Exists(ata)).order_by("name")
@@ -68,6 +71,12 @@ def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> Que
         people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
         has_programs=Exists(active_projects),
     )
+
+
+def agency_choices(*, continuum: Continuum, user: User) -> QuerySet[Agency]:
+    """The agencies of `agency_list` as a filter's choices: id and name only, without the people
+    counts and flags the directory computes for every agency (80 ms on a metro CoC's 900)."""
+    return _visible_agencies(continuum, user).only("pk", "name").order_by("name")
 
 
 def agency_get(*, continuum: Continuum, user: User, agency_id: int) -> Agency:

@@ -174,6 +174,37 @@ class Chart:
     def has_notes(self) -> bool:
         return any(row.note for row in self.rows)
 
+    # --- storage in a MetricSnapshot (JSON): every field, so a stored chart draws exactly the same ---
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "description": self.description,
+            "series": list(self.series),
+            "rows": [{"label": r.label, "values": list(r.values), "note": r.note} for r in self.rows],
+            "unit": self.unit,
+            "layout": self.layout,
+            "empty_text": self.empty_text,
+            "columns": list(self.columns),
+            "colours": list(self.colours),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chart:
+        return cls(
+            key=data["key"],
+            title=data["title"],
+            description=data["description"],
+            series=list(data["series"]),
+            rows=[Row(r["label"], list(r["values"]), r.get("note", "")) for r in data["rows"]],
+            unit=data.get("unit", ""),
+            layout=data.get("layout", "stack"),
+            empty_text=data.get("empty_text", "No data for these filters."),
+            columns=tuple(data.get("columns", ())),
+            colours=tuple(data.get("colours", ())),
+        )
+
 
 def _fmt(value: float | int | None) -> str:
     if value is None:
@@ -273,6 +304,13 @@ def collect_metrics(scope: MetricScope) -> list[Chart]:
     """Every registered chart for this scope; only CoC staff with VIEW_METRICS may ask."""
     if not access_for(scope.continuum, scope.user).can(Capability.VIEW_METRICS):
         raise Http404
+    return compute_metrics(scope)
+
+
+def compute_metrics(scope: MetricScope) -> list[Chart]:
+    """Every registered chart, computed now. No permission check: for the roll-up
+    (`hmis_onboarding.metric_snapshots`), which stores the result for the CoC's staff; pages and
+    other callers on behalf of a person use `collect_metrics` or the snapshot selector."""
     charts = []
     for _, _, provider in _PROVIDERS:
         chart = provider(scope)

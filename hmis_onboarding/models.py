@@ -363,3 +363,42 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class MetricSnapshot(models.Model):
+    """The metrics page's figures for one CoC and one filter combination, computed at `computed_at`.
+
+    A roll-up: the charts are expensive (hash aggregates over every requested person, scans of every
+    enrolment), so the page reads the stored result instead of recomputing it on each view. The
+    unfiltered snapshot of every CoC is refreshed hourly (`hmis_onboarding.tasks.metrics_rollup`);
+    a filter combination is computed when first asked for and whenever its snapshot is stale, and
+    CoC staff may refresh on demand. `charts` is the list of `Chart.as_dict()` — exactly what the
+    page and its CSV export show. Derived data: deleting a row loses nothing."""
+
+    continuum = models.ForeignKey("agencies.Continuum", on_delete=models.CASCADE, related_name="+")
+    # Canonical query string of the filters ("" = unfiltered), e.g. "agency=12&since=2026-01-01".
+    filter_key = models.CharField(max_length=200, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField()
+    # The CoC's local date when computed: "today" of the agreements-expiring and open-request charts.
+    as_of_date = models.DateField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    charts = models.JSONField(default=list, blank=True)
+    # The charts drawn (SVG and tables), rendered when computed: drawing ~90 rows through the
+    # template costs a metro page more than everything else it does. `html_version` names the
+    # template it came from; after a deploy that changes it, pages draw from `charts` until the
+    # next roll-up.
+    charts_html = models.TextField(blank=True)
+    html_version = models.CharField(max_length=16, blank=True)
+    refreshed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["continuum", "filter_key"], name="metric_snapshot_per_filter")
+        ]
+
+    def __str__(self) -> str:
+        key = self.filter_key or "all"
+        return f"Metrics of {self.continuum_id} [{key}] as of {self.computed_at:%Y-%m-%d %H:%M}"

@@ -49,4 +49,16 @@ BEAT_SCHEDULE = {
         "task": "training.tasks.lms_sync_due",
         "schedule": crontab(minute="*/5"),
     },
+    # The metrics page reads stored figures (a roll-up; hmis_onboarding.metric_snapshots): every
+    # CoC's unfiltered figures are recomputed hourly (under a second each for a metro CoC), so the
+    # page opens on figures at most an hour old; at :40, after the :05/:35 nightly sweeps.
+    "metrics-rollup": {
+        "task": "hmis_onboarding.tasks.metrics_rollup",
+        "schedule": crontab(minute=40),
+    },
+    # Filtered figures nobody asked for in two days are deleted (computed again when asked for).
+    "metrics-prune": {
+        "task": "hmis_onboarding.tasks.metrics_prune",
+        "schedule": crontab(hour=10, minute=50),
+    },
 }

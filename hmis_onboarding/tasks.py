@@ -42,3 +42,34 @@ def dispatch_daily_reminders() -> int:
 def run_daily_reminders(continuum_id: int, day: str) -> int:
     result = reminders.reminders_run(continuum_id=continuum_id, day=dt.date.fromisoformat(day))
     return result.digests if result else 0
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def metrics_rollup() -> int:
+    """Fan out one roll-up per CoC: the metrics page's unfiltered figures, computed ahead."""
+    from agencies.models import Continuum
+
+    ids = list(Continuum.objects.order_by("pk").values_list("pk", flat=True))
+    for continuum_id in ids:
+        metrics_rollup_continuum.delay(continuum_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def metrics_rollup_continuum(continuum_id: int) -> int:
+    """One CoC's roll-up; running it twice just recomputes the same figures."""
+    from agencies.models import Continuum
+
+    from .metric_snapshots import metrics_rollup as rollup
+
+    continuum = Continuum.objects.filter(pk=continuum_id).first()
+    if continuum is None:
+        return 0
+    return rollup(continuum=continuum).duration_ms
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def metrics_prune() -> int:
+    from .metric_snapshots import metrics_prune as prune
+
+    return prune()

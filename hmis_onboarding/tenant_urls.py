@@ -18,6 +18,7 @@ urlpatterns = [
         name="configuration_restore",
     ),
     path("metrics/", views_insight.metrics, name="metrics"),
+    path("metrics/refresh/", views_insight.metrics_refresh, name="metrics_refresh"),
     path("api-tokens/", views_insight.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", views_insight.api_token_revoke, name="api_token_revoke"),
 ]

@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -6,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from . import views
 
 # Django admin: HMIS Lead superusers only, signing in through allauth (with MFA).
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = views.admin_login
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
 admin.site.site_header = "HMIS Onboarding — HMIS Lead administration"
 

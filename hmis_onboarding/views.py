@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from agencies.selectors import continuums_for_user
@@ -25,6 +29,20 @@ def landing(request: HttpRequest) -> HttpResponse:
     if last and "choose" not in request.GET and any(c.slug == last for c in continuums):
         return redirect("tenant_home", continuum_slug=last)
     return render(request, "choose_continuum.html", {"continuums": continuums})
+
+
+@never_cache
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The Django admin's own sign-in form is never shown: visitors sign in through allauth
+    (password, then TOTP), superusers go on to the admin, anyone else is refused."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+    if not (request.user.is_active and request.user.is_superuser):
+        raise PermissionDenied("The administration pages are for HMIS Lead superusers only.")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = reverse("admin:index")
+    return HttpResponseRedirect(next_url)
 
 
 @never_cache

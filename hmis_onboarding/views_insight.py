@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -15,7 +15,14 @@ from .api import AuditEventFilter
 from .decorators import tenant_view
 from .exports import csv_response
 from .forms import ApiTokenForm, MetricsFilterForm
-from .metrics import MetricScope, collect_metrics, metric_cells
+from .metric_snapshots import (
+    RefreshRefused,
+    filter_key,
+    metrics_figures,
+    metrics_refresh_now,
+    normalise_filters,
+)
+from .metrics import metric_cells
 from .permissions import Capability, Role
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"
@@ -82,33 +89,31 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("api_tokens", continuum_slug=request.continuum.slug)
 
 
-@tenant_view(Capability.VIEW_METRICS)
-def metrics(request: HttpRequest) -> HttpResponse:
+def _metrics_form(request: HttpRequest, data) -> MetricsFilterForm:
     from access_requests.selectors import request_types
-    from agencies.selectors import agency_list
+    from agencies.selectors import agency_choices
 
     continuum, user = request.continuum, request.user
-    form = MetricsFilterForm(
-        request.GET,
-        agencies=list(agency_list(continuum=continuum, user=user).values_list("pk", "name")),
+    return MetricsFilterForm(
+        data,
+        agencies=list(agency_choices(continuum=continuum, user=user).values_list("pk", "name")),
         request_types=list(request_types(continuum=continuum).values_list("pk", "name")),
     )
-    filters = form.cleaned_data if form.is_valid() else {}
-    scope = MetricScope(
-        continuum=continuum,
-        user=user,
-        today=timezone.now().astimezone(continuum.tzinfo).date(),
-        agency_id=filters.get("agency"),
-        request_type_id=filters.get("request_type"),
-        since=filters.get("since"),
-        until=filters.get("until"),
-    )
-    charts = collect_metrics(scope)
+
+
+@tenant_view(Capability.VIEW_METRICS)
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The CoC's metrics, read from the roll-up (hmis_onboarding.metric_snapshots): computed hourly,
+    or now for filters not yet rolled up or when the stored figures are stale."""
+    continuum = request.continuum
+    form = _metrics_form(request, request.GET)
+    filters = normalise_filters(form.cleaned_data if form.is_valid() else {})
+    figures = metrics_figures(continuum=continuum, user=request.user, filters=filters)
     if request.GET.get("format") == "csv":
         return csv_response(
             filename=f"metrics-{continuum.slug}",
             header=["chart", "unit", "row", "column", "value", "note"],
-            rows=metric_cells(charts),
+            rows=metric_cells(figures.charts),
             row=list,
         )
     query = request.GET.copy()
@@ -116,5 +121,29 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "insight/metrics.html",
-        {"form": form, "charts": charts, "scope": scope, "csv_query": query.urlencode()},
+        {
+            "form": form,
+            "charts": figures.charts,
+            "figures": figures,
+            "filters": filters,
+            "csv_query": query.urlencode(),
+        },
     )
+
+
+@tenant_view(Capability.VIEW_METRICS)
+@require_POST
+def metrics_refresh(request: HttpRequest) -> HttpResponse:
+    """'Refresh now': recompute the figures for the filters shown (rate-limited per filter set)."""
+    continuum = request.continuum
+    form = _metrics_form(request, request.POST)
+    filters = normalise_filters(form.cleaned_data if form.is_valid() else {})
+    try:
+        figures = metrics_refresh_now(continuum=continuum, actor=request.user, filters=filters)
+    except RefreshRefused as refused:
+        messages.info(request, str(refused))
+    else:
+        messages.success(request, f"Figures refreshed: as of {figures.as_of_label}.")
+    url = reverse("metrics", args=[continuum.slug])
+    key = filter_key(filters)
+    return redirect(f"{url}?{key}" if key else url)

@@ -141,8 +141,10 @@ def test_it_refuses_submission_without_a_current_agreement_and_says_who_must_act
     req = draft(tenant_a)
     with pytest.raises(ValidationError) as refusal:
         services.access_request_submit(access_request=req, actor=tenant_a["ata"])
-    text = " ".join(refusal.value.messages)
-    assert "Agency Participation Agreement" in text or "agreement" in text.lower()
+    assert refusal.value.messages == [
+        "There is no signed Agency Participation Agreement (APA). "
+        f"(The executive director / authorized representative of {tenant_a.agency.name})"
+    ]
     req.refresh_from_db()
     assert req.status == RequestStatus.DRAFT and req.submitted_at is None
 
@@ -520,3 +522,87 @@ def test_it_filters_the_queue(client, chicago):
     rows = client.get(url, {"older_than": 10}).context["rows"]
     assert [r.pk for r in rows] == [old.pk]
     assert client.get(url, {"older_than": "abc"}).status_code == 200
+
+
+def test_the_ata_home_lists_what_needs_the_ata_and_the_latest_requests(client, chicago):
+    """The agency panel: questions to answer, drafts and returned (not yet re-filed) requests with
+    their form and people count; the latest submitted ones; nothing from another CoC's agencies."""
+    asked = submitted(chicago, people=[("A", "One", "a1@x.org"), ("B", "Two", "b2@x.org")])
+    services.access_request_request_info(
+        access_request=asked, reviewer=chicago["help_desk"], question="Site?"
+    )
+    unsent = draft(chicago, people=[("C", "Three", "c3@x.org")])
+    returned = submitted(chicago, people=[("D", "Four", "d4@x.org")])
+    services.access_request_return(
+        access_request=returned, reviewer=chicago["help_desk"], correct_type=rtype(chicago, "returning-user")
+    )
+    refiled = submitted(chicago, people=[("E", "Five", "e5@x.org")])
+    services.access_request_return(
+        access_request=refiled, reviewer=chicago["help_desk"], correct_type=rtype(chicago, "returning-user")
+    )
+    new, _ = services.access_request_refile(access_request=refiled, actor=chicago["ata"])
+    waiting = submitted(chicago, people=[("F", "Six", "f6@x.org")])
+    client.force_login(chicago["ata"])
+    panel = next(
+        p.context
+        for p in client.get(f"/{chicago.continuum.slug}/").context["panels"]
+        if "needs_me" in p.context
+    )
+    needs = {r.pk: r for r in panel["needs_me"]}
+    assert set(needs) == {asked.pk, unsent.pk, returned.pk}
+    assert needs[asked.pk].people_count == 2 and needs[unsent.pk].people_count == 1
+    recent = [r.pk for r in panel["recent"]]
+    assert unsent.pk not in recent and {waiting.pk, new.pk} <= set(recent) and len(recent) == 5
+    html = client.get(f"/{chicago.continuum.slug}/").content.decode()
+    assert f"Request #{asked.pk} ({asked.request_type.short_name}, 2 people)" in html
+
+
+def test_the_queue_shows_pages_with_the_number_matching_and_keeps_the_filters(client, chicago, monkeypatch):
+    from access_requests import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    reqs = [submitted(chicago, people=[("P", f"N{i}", f"page{i}@x.org")]) for i in range(5)]
+    client.force_login(chicago["help_desk"])
+    url = f"/{chicago.continuum.slug}/queue/help-desk/"
+    first = client.get(url, {"sort": "age"})
+    assert [r.pk for r in first.context["rows"]] == [r.pk for r in reqs[:2]]
+    html = first.content.decode()
+    assert "Showing 1–2 of 5 matching requests" in html and "Page 1 of 3" in html
+    assert 'href="?sort=age&amp;page=2">Next page</a>' in html
+    last = client.get(url, {"sort": "age", "page": 3})
+    assert [r.pk for r in last.context["rows"]] == [reqs[4].pk]
+    assert "Previous page" in last.content.decode() and "Next page" not in last.content.decode()
+    # A page past the end shows the last one; a filter counts only what matches.
+    assert [r.pk for r in client.get(url, {"sort": "age", "page": 99}).context["rows"]] == [reqs[4].pk]
+    filtered = client.get(url, {"q": "page3@x.org"}).content.decode()
+    assert "Showing 1–1 of 1 matching request," in filtered and "Page 1 of" not in filtered
+    # The CSV still has every matching row, not one page.
+    csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
+    assert all(f"\n{r.pk}," in csv_body for r in reqs)
+
+
+@pytest.mark.parametrize(
+    "state, due, expected",
+    [
+        (
+            "overdue",
+            dt.date(2026, 3, 4),
+            '<span class="usa-tag app-sla app-sla--overdue">Overdue (due Mar 4)</span>',
+        ),
+        ("overdue", None, '<span class="usa-tag app-sla app-sla--overdue">Overdue</span>'),
+        ("due_today", dt.date(2026, 3, 4), '<span class="usa-tag app-sla app-sla--today">Due today</span>'),
+        ("paused", None, '<span class="usa-tag app-sla app-sla--paused">Paused: waiting for the ATA</span>'),
+        ("on_track", dt.date(2026, 3, 14), '<span class="app-sla">Due Mar 14</span>'),
+        ("closed", None, "—"),
+    ],
+)
+def test_the_sla_and_status_tags_read_as_before(state, due, expected):
+    from django.template import Context, Template
+
+    req = AccessRequest(status=RequestStatus.INFO_REQUESTED, sla_due_on=due)
+    req.sla_state = state
+    html = Template("{% load request_tags %}{% request_sla req %}|{% request_status req %}").render(
+        Context({"req": req})
+    )
+    status = '<span class="usa-tag app-status app-status--info_requested">More information requested</span>'
+    assert html == f"{expected}|{status}"

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.test import Client
 
 from hmis_onboarding.models import AuditEvent
@@ -50,14 +51,35 @@ def test_it_refuses_a_wrong_password_with_a_message_and_records_it(client, tenan
 
 
 def test_it_locks_out_repeated_failures_by_rate_limit(client, tenant_a):
+    # The counters live in the shared cache (Redis, or the database table), not in a process or the
+    # session: a browser with a fresh session is locked out too.
+    assert settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] in ("RedisCache", "DatabaseCache")
     ata = tenant_a["ata"]
     for _ in range(5):
-        client.post("/accounts/login/", {"login": ata.email, "password": "wrong-password"})
-    response = client.post("/accounts/login/", {"login": ata.email, "password": PASSWORD})
+        response = client.post("/accounts/login/", {"login": ata.email, "password": "wrong-password"})
+        assert "Too many" not in response.content.decode()
+    fresh = Client()
+    response = fresh.post("/accounts/login/", {"login": ata.email, "password": PASSWORD})
     # Even the right password is refused while the lock-out lasts.
-    assert response.status_code in (200, 429)
-    assert "Too many" in response.content.decode()
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert fresh.get(f"/{tenant_a.continuum.slug}/")["Location"].startswith("/accounts/login/")
+
+
+def test_it_locks_out_repeated_wrong_authenticator_codes(client, tenant_a):
+    staff = tenant_a["help_desk"]
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+    wrong = "000000" if totp_code() not in ("000000", "000001") else "111111"
+    for _ in range(5):
+        response = client.post("/accounts/2fa/authenticate/", {"code": wrong})
+        assert "Incorrect code" in response.content.decode()
+    # The sixth attempt is refused even with the right code, and the person stays signed out.
+    response = client.post("/accounts/2fa/authenticate/", {"code": fresh_totp_code()})
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
     assert client.get(f"/{tenant_a.continuum.slug}/")["Location"].startswith("/accounts/login/")
+    assert AuditEvent.objects.filter(action="mfa.failed", actor=staff).count() == 5
+    assert not AuditEvent.objects.filter(action="login.succeeded", actor=staff).exists()
 
 
 def test_it_sends_staff_without_an_authenticator_to_set_one_up(
@@ -94,9 +116,15 @@ def test_it_lets_agency_users_in_without_an_authenticator_but_offers_one(login, 
 
 def test_it_does_not_let_staff_switch_two_factor_off(login, tenant_a):
     client = login(tenant_a["coc_admin"])
+    # allauth first asks for the password again; without that step nothing is ever deactivated.
     response = client.post("/accounts/2fa/totp/deactivate/", {})
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    client.post(response["Location"], {"password": PASSWORD})
+    response = client.post("/accounts/2fa/totp/deactivate/", {})
+    assert response.status_code == 200
+    assert "You cannot deactivate two-factor authentication" in response.content.decode()
     assert Authenticator.objects.filter(user=tenant_a["coc_admin"], type="totp").exists()
-    assert response.status_code in (200, 302, 403)
+    assert not AuditEvent.objects.filter(action="mfa.removed").exists()
 
 
 @pytest.mark.parametrize("minutes,signed_out", [(14, False), (16, True)])
@@ -133,13 +161,17 @@ def test_it_ends_every_session_after_twelve_hours_even_when_active(login, tenant
     url = f"/{tenant_a.continuum.slug}/"
     with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
         client = login(tenant_a["ata"])
-        for _ in range(12 * 6 + 2):  # a request every 10 minutes for just over 12 hours
+        for step in range(1, 12 * 6 + 3):  # a request every 10 minutes for just over 12 hours
             traveller.shift(dt.timedelta(minutes=10))
             response = client.get(url)
             if response.status_code != 200:
                 break
+        # Never idle, so it lasted exactly the 12 hours: the first request after them is refused.
+        assert step == 12 * 6 + 1
         assert response.status_code == 302
         assert "reason=expired" in response["Location"]
+        assert "reached its maximum length" in client.get(response["Location"]).content.decode()
+    assert AuditEvent.objects.filter(action="session.expired", actor=tenant_a["ata"]).exists()
 
 
 def test_it_lists_a_persons_sessions_and_lets_them_end_the_others(tenant_a):
@@ -215,3 +247,49 @@ def test_it_requires_two_factor_as_soon_as_someone_becomes_staff(client, tenant_
     MembershipFactory(user=person, continuum=tenant_a.continuum, role="help_desk")
     response = client.get(f"/{tenant_a.continuum.slug}/")
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_it_answers_too_many_reset_requests_with_a_429_page_and_records_it(client, tenant_a):
+    email = tenant_a["ata"].email
+    for _ in range(5):
+        assert client.post("/accounts/password/reset/", {"email": email}).status_code == 302
+    response = client.post("/accounts/password/reset/", {"email": email})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    event = AuditEvent.objects.get(action="security.rate_limited")
+    assert event.metadata["path"] == "/accounts/password/reset/"
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_it_sends_an_htmx_request_after_the_idle_timeout_to_the_sign_in_page(login, tenant_a):
+    url = f"/{tenant_a.continuum.slug}/"
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
+        client = login(tenant_a["ata"])
+        assert client.get(url).status_code == 200
+        traveller.shift(dt.timedelta(minutes=16))
+        response = client.get(url, headers={"HX-Request": "true"})
+    # htmx would swap a redirected sign-in page into the fragment; it follows HX-Redirect instead.
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/accounts/login/?reason=idle")
+
+
+def test_it_makes_people_verify_their_address_before_signing_in_when_mandatory(
+    client, tenant_a, settings, mailoutbox
+):
+    from allauth.account.models import EmailAddress
+
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # the production default
+    person = tenant_a["agency_user"]
+    EmailAddress.objects.filter(user=person).update(verified=False)
+    response = client.post("/accounts/login/", {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
+    assert "Verify Your Email Address" in client.get(response["Location"]).content.decode()
+    assert client.get(f"/{tenant_a.continuum.slug}/")["Location"].startswith("/accounts/login/")
+    (mail,) = [m for m in mailoutbox if person.email in m.to]
+    link = next(word for word in mail.body.split() if "/accounts/confirm-email/" in word)
+    confirm = link[link.index("/accounts/") :]
+    assert client.post(confirm).status_code == 302
+    assert EmailAddress.objects.get(user=person).verified
+    response = client.post("/accounts/login/", {"login": person.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(f"/{tenant_a.continuum.slug}/").status_code == 200

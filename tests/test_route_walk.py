@@ -500,6 +500,7 @@ ROUTES: dict[str, Rule] = {
     "api_audit_event-list": Rule("tenant", C.VIEW_AUDIT_TRAIL),
     "api_audit_event-detail": Rule("tenant", C.VIEW_AUDIT_TRAIL, kwargs=_audit_event_kwargs),
     "metrics": Rule("tenant", C.VIEW_METRICS),
+    "metrics_refresh": Rule("tenant", C.VIEW_METRICS, method="POST"),
     "pathway_config": Rule("tenant", C.CONFIGURE_CONTINUUM),
     "pathway_request_type": Rule("tenant", C.CONFIGURE_CONTINUUM, kwargs=_request_type_kwargs),
     "pathway_ces_matrix": Rule("tenant", C.CONFIGURE_CONTINUUM, method="POST"),
@@ -897,9 +898,21 @@ def test_it_guards_tenant_route(name, rule, client, tenants):
 
 
 def test_it_gives_404_for_a_forged_continuum_slug(client, tenant_a):
+    from hmis_onboarding.models import AuditEvent
+
     client.force_login(tenant_a["coc_admin"])
-    assert client.get("/no-such-coc/").status_code == 404
+    response = client.get("/no-such-coc/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
     assert client.get("/no-such-coc/agencies/").status_code == 404
+    # A probe for CoCs is a security event: recorded with who tried which slug.
+    refusals = AuditEvent.objects.filter(action="authorization.refused", actor=tenant_a["coc_admin"])
+    assert refusals.count() == 2
+    assert {e.metadata["reason"] for e in refusals} == {"unknown continuum"}
+    assert {e.metadata["slug"] for e in refusals} == {"no-such-coc"}
+    # The API answers the same, in its own error shape.
+    response = client.get("/api/no-such-coc/agencies/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
@@ -946,9 +959,24 @@ def test_it_keeps_the_django_admin_to_hmis_lead_superusers(client, tenant_a):
         if name in ("admin:logout", "admin:login"):
             continue
         assert client.get(reverse(name)).status_code in (302, 403), name
-    # An HMIS Lead superuser (with MFA) does.
-    from .factories import UserFactory
+    # Nor does someone with Django's is_staff flag who is not a superuser.
+    from .factories import PASSWORD, UserFactory
 
+    staff_flag = UserFactory(totp=True, is_staff=True, is_superuser=False)
+    client.force_login(staff_flag)
+    for name in ("admin:index", "admin:hmis_onboarding_user_changelist"):
+        response = client.get(reverse(name), follow=True)
+        assert response.status_code == 403, (name, response.redirect_chain)
+    # ...and the admin's own password-only form cannot be used to skip allauth's TOTP step.
     lead = UserFactory(totp=True, is_superuser=True, is_staff=True)
+    response = client.post(reverse("admin:login"), {"username": lead.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:index"), follow=True).status_code == 403
+    # A superuser without an authenticator is sent to set one up first.
+    no_totp = UserFactory(totp=False, is_superuser=True, is_staff=True)
+    client.force_login(no_totp)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+    # An HMIS Lead superuser (with MFA) does.
     client.force_login(lead)
     assert client.get(reverse("admin:index")).status_code == 200

@@ -71,3 +71,38 @@ def test_it_uses_postgresql_and_redis_when_configured():
         assert settings.CELERY_BROKER_URL.startswith("redis://")
     else:
         assert settings.CELERY_BROKER_URL == "filesystem://"
+
+
+def test_the_readme_documents_every_environment_variable_the_settings_read():
+    import re
+
+    names: set[str] = set()
+    for module in (ROOT / "hmis_onboarding" / "settings").glob("*.py"):
+        source = module.read_text()
+        # env("X"), env.int("X", ...), environ.Env().str("X", ...), and the Env(X=(type, default)) schema.
+        names |= set(re.findall(r'\benv(?:\(\))?(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source))
+        names |= set(re.findall(r'Env\(\)\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+        names |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)=\(", source, re.MULTILINE))
+    assert {"DATABASE_URL", "REDIS_URL", "HMIS_VAR_DIR", "SESSION_IDLE_TIMEOUT_MINUTES"} <= names
+    readme = (ROOT / "README.md").read_text()
+    # First cell of a table row; it may name several (`STATIC_ROOT` / `MEDIA_ROOT`).
+    documented = {
+        n
+        for row in re.findall(r"^\| (`[A-Z].*?) \|", readme, re.MULTILINE)
+        for n in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)
+    }
+    assert not names - documented, (
+        f"Read by the settings but missing from README's tables: {sorted(names - documented)}"
+    )
+
+
+def test_make_test_fails_loudly_when_pytest_collects_nothing():
+    result = subprocess.run(
+        ["make", "-s", "test", "PYTEST_ARGS=tests/test_imports.py -k no_test_has_this_name -q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "pytest collected no tests: failing." in result.stderr

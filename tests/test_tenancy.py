@@ -53,6 +53,15 @@ def test_it_lets_a_person_in_two_continuums_switch_between_them(client, tenant_a
 
 
 @pytest.mark.django_db
+def test_it_tells_a_person_without_any_continuum_who_can_add_them(client, tenant_a):
+    client.force_login(UserFactory())
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Your account is not part of any Continuum of Care" in response.content.decode()
+    assert client.get(f"/{tenant_a.continuum.slug}/").status_code == 404
+
+
+@pytest.mark.django_db
 def test_it_drops_access_when_a_membership_is_revoked(client, tenant_a):
     membership = Membership.objects.get(user=tenant_a["ata"], role="ata")
     membership_revoke(membership=membership, actor=tenant_a["coc_admin"])

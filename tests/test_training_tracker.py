@@ -114,6 +114,28 @@ def test_it_puts_the_trainee_panel_on_the_home_page(client, chicago):
     assert "Your training" in page and url("my_onboarding", chicago) in page
 
 
+def test_the_home_panel_shows_the_same_progress_next_course_and_deadline_as_the_tracker(client, chicago):
+    """The panel reads the summary stored on the path (one query); it must agree with the tracker."""
+    from django.utils.html import escape
+
+    person = trainee(chicago, "ana@agency.org")
+    record(chicago, person, "intro-to-hmis", 100)
+    client.force_login(person)
+    home = reverse("tenant_home", args=[chicago.continuum.slug])
+    tracker = client.get(url("my_onboarding", chicago)).context["tracker"]
+    page = client.get(home).content.decode()
+    path = LearningPath.objects.get(user=person)
+    assert 0 < tracker.percent < 100 and path.next_step
+    assert f"{tracker.percent}% of your courses done" in page
+    assert path.next_step in tracker.next_action and escape(f"Next: “{path.next_step}”") in page
+    deadline = tracker.deadline
+    assert f"{deadline:%b} {deadline.day}, {deadline.year}" in page
+    # A finished path says so (and no deadline).
+    LearningPath.objects.filter(pk=path.pk).update(is_complete=True, percent_complete=100, next_step="")
+    page = client.get(home).content.decode()
+    assert "You have completed your courses" in page and "Finish by" not in page
+
+
 def test_it_refuses_the_tracker_to_outsiders(client, chicago, tenant_b):
     client.force_login(tenant_b["agency_user"])
     assert client.get(url("my_onboarding", chicago)).status_code == 404

@@ -42,8 +42,31 @@ def test_it_escapes_labels_and_marks_the_chosen_option():
 def test_it_keeps_the_chosen_agency_selected_on_filtered_pages(path, tenant_a, tenant_b, login):
     client = login(tenant_a["help_desk"])
     agency = tenant_a.agency
+    idle = None
+    if path.startswith("queue/"):
+        # The queue offers the agencies with open requests in it (and the one already chosen).
+        from django.utils import timezone
+
+        from access_requests.configuration import install_chicago
+        from access_requests.models import AccessRequest, RequestType
+
+        from .factories import AgencyFactory
+
+        install_chicago(tenant_a.continuum)
+        AccessRequest.objects.create(
+            continuum=tenant_a.continuum,
+            agency=tenant_a.other_agency,
+            request_type=RequestType.objects.filter(continuum=tenant_a.continuum).first(),
+            queue="help_desk",
+            status="submitted",
+            created_by=tenant_a["ata"],
+            submitted_at=timezone.now(),
+        )
+        idle = AgencyFactory(continuum=tenant_a.continuum)
     html = client.get(f"/{tenant_a.continuum.slug}/{path}?agency={agency.pk}").content.decode()
     assert f'<option value="{agency.pk}" selected>{escape(agency.name)}</option>' in html
     assert f'<option value="{tenant_a.other_agency.pk}">' in html
+    if idle is not None:
+        assert f'<option value="{idle.pk}">' not in html
     # Another CoC's agencies are never offered.
     assert f'<option value="{tenant_b.agency.pk}"' not in html

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from hmis_onboarding.home import Panel, register_home_panel
 
+from . import path as lp
 from . import selectors
-from .tracker import my_tracker
 
 
 @register_home_panel(order=15)
 def trainee_panel(request: HttpRequest) -> Panel | None:
+    """The summary stored on the person's learning path (percent, next course; kept current by every
+    progress change), not the whole tracker: one query, for trainees and for the many without a path.
+    The tracker page (`my_onboarding`) shows every step."""
     if request.access.is_staff:
         return None
-    # One query for the many members without a path; the full tracker (given the path) only for trainees.
-    own = selectors.own_path_and_lms_account(continuum=request.continuum, user=request.user)
-    if own[0] is None:
+    continuum = request.continuum
+    path, _ = selectors.own_path_and_lms_account(continuum=continuum, user=request.user)
+    if path is None:
         return None
-    tracker = my_tracker(continuum=request.continuum, user=request.user, own=own)
-    return Panel("training/panels/trainee.html", {"tracker": tracker})
+    deadline = None
+    if not path.is_complete:
+        # The policy comes with the CoC on a page read (tenancy.preloaded): no query.
+        months = selectors.training_policy(continuum).training_expires_after_months
+        deadline = lp.add_months(timezone.localtime(path.assigned_at, continuum.tzinfo).date(), months)
+    return Panel("training/panels/trainee.html", {"path": path, "deadline": deadline})

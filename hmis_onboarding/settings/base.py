@@ -178,7 +178,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_ADAPTER = "hmis_onboarding.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="HMIS Onboarding")
-MFA_RATE_LIMITS = {"authenticate": "5/5m/user", "reauthenticate": "10/m/user"}
+# Wrong authenticator codes count against "login_failed" above (allauth keys them per user and per
+# address): the sixth wrong code in five minutes locks the person out like a sixth wrong password.
+# (allauth reads no "authenticate" key from MFA_RATE_LIMITS; that setting only covers WebAuthn.)
 # Session list shows sign-in time, address and browser; per-request "last seen" tracking would
 # cost three queries on every page.
 USERSESSIONS_TRACK_ACTIVITY = False
@@ -231,6 +233,11 @@ NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("NOTIFICATION_CLAIM_LEASE_SECONDS", d
 # A queued row this long past its due time has presumably lost its task; the flush re-queues it.
 NOTIFICATION_FLUSH_GRACE_SECONDS = env.int("NOTIFICATION_FLUSH_GRACE_SECONDS", default=120)
 NOTIFICATION_FLUSH_BATCH = env.int("NOTIFICATION_FLUSH_BATCH", default=500)
+# The metrics page's roll-up (hmis_onboarding.metric_snapshots): stored figures older than this
+# are computed again on the next view (the hourly roll-up normally keeps them younger); "Refresh
+# now" is refused while the figures are younger than METRICS_REFRESH_MIN_SECONDS.
+METRICS_SNAPSHOT_MAX_AGE_MINUTES = env.int("METRICS_SNAPSHOT_MAX_AGE_MINUTES", default=90)
+METRICS_REFRESH_MIN_SECONDS = env.int("METRICS_REFRESH_MIN_SECONDS", default=60)
 # Fault injection for the crash tests only: the sending worker kills itself at this point.
 NOTIFICATION_FAULT_POINT = env("NOTIFICATION_FAULT_POINT", default="")
 

@@ -86,6 +86,36 @@ def test_it_warns_the_ata_and_the_staff_about_an_expiring_agreement(tenant_a, ap
     assert "Expiring within 30 days" in staff_home and tenant_a.agency.name in staff_home
 
 
+def test_it_shows_staff_the_agency_with_profile_agreements_programs_people_and_history(
+    tenant_a, apa_a, login
+):
+    agency = tenant_a.agency
+    services.agency_update_profile(agency=agency, actor=tenant_a["coc_admin"], license_pool_size=9)
+    make_agreement(agency, apa_a, submitted_by=tenant_a["executive_director"], expires_in_days=200)
+    services.hmis_project_create(
+        agency=agency,
+        actor=tenant_a["implementation_team"],
+        name="Westside PATH Outreach",
+        hud_project_type=4,
+        funded_path=True,
+        funded_esg=True,
+    )
+    page = login(tenant_a["help_desk"]).get(url(tenant_a, f"agencies/{agency.pk}/")).content.decode()
+    profile = page.split('id="profile-heading"')[1].split("</section>")[0]
+    assert "<dt>License pool</dt><dd>9</dd>" in profile
+    agreements = page.split('id="agreements-heading"')[1].split('id="programs-heading"')[0]
+    assert "Agency Participation Agreement" in agreements and "Current" in agreements
+    programs = page.split('id="programs-heading"')[1].split('id="people-heading"')[0]
+    assert "Westside PATH Outreach" in programs and "Street Outreach" in programs and "[4]" in programs
+    assert "PATH, ESG" in programs
+    people = page.split('id="people-heading"')[1].split('id="history-heading"')[0]
+    for role in ("executive_director", "ata", "agency_supervisor"):
+        assert tenant_a[role].email in people
+    assert "Executive director / authorized representative" in people and "Agency supervisor" in people
+    history = page.split('id="history-heading"')[1]
+    assert "agency.profile_changed" in history and "license_pool_size" in history
+
+
 def test_it_hides_another_agencys_page_from_an_ata_and_trainees(tenant_a, login):
     assert (
         login(tenant_a["other_ata"]).get(url(tenant_a, f"agencies/{tenant_a.agency.pk}/")).status_code == 404
@@ -218,6 +248,24 @@ def test_it_refuses_vsp_hmis_paths_even_when_typed_in(tenant_a, apa_a, vsp, logi
     assert not HmisProject.objects.filter(agency=vsp).exists()
 
 
+def test_it_refuses_even_a_draft_access_request_for_a_victim_service_provider(tenant_a, vsp, login):
+    from access_requests import configuration
+    from access_requests import services as request_services
+    from access_requests.models import AccessRequest, RequestType
+
+    configuration.install_chicago(tenant_a.continuum)
+    request_type = RequestType.objects.get(continuum=tenant_a.continuum, code="new-users")
+    with pytest.raises(services.ValidationError, match="separate Coordinated Entry process"):
+        request_services.access_request_create(agency=vsp, actor=tenant_a["ata"], request_type=request_type)
+    response = login(tenant_a["ata"]).post(
+        url(tenant_a, "requests/new/"), {"request_type": request_type.pk, "agency": vsp.pk}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "separate Coordinated Entry process" in page and "dv-ces@example.org" in page
+    assert not AccessRequest.objects.filter(agency=vsp).exists()
+
+
 def test_it_refuses_to_flag_an_agency_with_active_programs_as_vsp(tenant_a):
     HmisProject.objects.create(
         continuum=tenant_a.continuum, agency=tenant_a.agency, name="ES", hud_project_type=0
@@ -236,6 +284,26 @@ def test_it_has_no_client_pii_field_on_agency_records():
     forbidden = {"ssn", "social_security", "date_of_birth", "dob", "client_name", "first_name", "last_name"}
     for model in apps.get_app_config("agencies").get_models():
         assert not forbidden & {f.name for f in model._meta.get_fields()}, model
+    # Nor anywhere else in the product: people's names elsewhere are staff (users), never clients.
+    # (SampleClientRound.client_reference is the id of a made-up training-site client, not a person.)
+    client_words = (
+        "ssn",
+        "social_security",
+        "birth",
+        "date_of_birth",
+        "dob",
+        "client_name",
+        "client_first",
+        "client_last",
+        "race",
+        "ethnicity",
+        "veteran_status",
+    )
+    for label in ("access_requests", "training", "rollout", "hmis_onboarding"):
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.get_fields():
+                name = field.name.lower()
+                assert not any(name == w or name.startswith(w) for w in client_words), (model, field.name)
 
 
 # --- HRS hosts -------------------------------------------------------------------------------------------

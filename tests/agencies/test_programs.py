@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from agencies import services
 from agencies.models import HmisProject, HudProjectType, ProgramSetupRequest, ProgramSetupStatus
@@ -138,6 +139,10 @@ def test_it_runs_the_setup_flow_and_then_opens_the_gate(la, login):
     assert setup.status == ProgramSetupStatus.CONFIRMED
     assert la.agency.ces_roles == ["assessment_only", "housing_navigation"]
     assert agency_can_submit_access_requests(la.agency).allowed
+    # The public participation list shows the CES status: the roles and the confirmed setup.
+    public = Client().get(f"/p/{la.continuum.slug}/participation/").content.decode()
+    row = public.split(f'<th scope="row">{la.agency.name}</th>')[1].split("</tr>")[0]
+    assert "Assessment Only, Housing Navigation / Case Management" in row and "Programs set up" in row
 
 
 def test_it_lets_the_program_manager_send_the_setup_back(la):

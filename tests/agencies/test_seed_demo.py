@@ -39,11 +39,16 @@ def test_it_seeds_every_agreement_state_in_both_cocs_idempotently():
             Standing.EXPIRING,
             Standing.EXPIRED,
             Standing.AWAITING_COUNTERSIGNATURE,
+            Standing.RETURNED,
             Standing.NEVER_SIGNED,
         } <= states, (slug, states)
 
     chicago = Continuum.objects.get(slug="chicago")
     assert gate_states(chicago)["Westside Community Shelter"] == Standing.EXPIRED
+    austin = Agency.objects.get(continuum=chicago, name="Austin Recovery Homes")
+    reasons = agency_can_submit_access_requests(austin).reasons
+    assert [r.code for r in reasons] == ["agreement_returned"]
+    assert "executive director or an authorized representative must sign" in reasons[0].message
     lakeshore = Agency.objects.get(continuum=chicago, name="Lakeshore Family Services")
     assert agency_can_submit_access_requests(lakeshore).allowed
     assert HrsHost.objects.filter(continuum=chicago, exception_granted=True).exists()

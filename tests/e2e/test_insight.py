@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from access_requests.models import RequestStatus
+from hmis_onboarding.models import MetricSnapshot
 
 from ..test_access_requests import account
 from ..test_metrics import chicago, make_request  # noqa: F401  (fixture and helper)
@@ -59,6 +60,18 @@ def test_it_shows_the_metrics_with_charts_tables_and_filters(new_context, live_s
     expect(fill.get_by_role("row", name=re.compile("HMIS lab"))).to_contain_text("50% full")
     page.get_by_role("heading", name="People per learning-path stage").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOT_DIR / "metrics-training.png"))
+
+    # The figures come from the roll-up, with their time in the CoC's zone; "Refresh now" recomputes.
+    expect(page.get_by_text(re.compile(r"Figures as of .* C[SD]T"))).to_be_visible()
+    status = page.get_by_role("table", name=re.compile("Access requests by status"))
+    expect(status.get_by_role("row", name=re.compile("^Submitted"))).to_contain_text("1")
+    make_request(busy, status=RequestStatus.SUBMITTED, submitted_days_ago=1)
+    MetricSnapshot.objects.update(computed_at=timezone.now() - dt.timedelta(minutes=10))
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page.get_by_role("status")).to_contain_text("Figures refreshed: as of")
+    expect(status.get_by_role("row", name=re.compile("^Submitted"))).to_contain_text("2")
+    check_a11y(page, "metrics-refreshed")
+    page.screenshot(path=str(SCREENSHOT_DIR / "metrics-refreshed.png"))
 
     page.get_by_label("Agency", exact=True).select_option(label=busy.other_agency.name)
     page.get_by_role("button", name="Apply filters").click()

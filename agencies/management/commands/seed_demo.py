@@ -316,6 +316,14 @@ class Command(BaseCommand):
                 agreement.executed_document.save(
                     "agreement.pdf", ContentFile(render_agreement_pdf(agreement)), save=False
                 )
+        elif spec.state == "returned":
+            agreement.status = AgreementStatus.RETURNED
+            agreement.returned_by = countersigner.user
+            agreement.returned_at = timezone.make_aware(
+                datetime.datetime.combine(today - datetime.timedelta(days=2), datetime.time(11, 0)),
+                continuum.tzinfo,
+            )
+            agreement.returned_reason = spec.returned_reason
         agreement.save()
         audit_record(
             action="agreement.seeded",
