@@ -34,6 +34,15 @@ ONBOARDING_STARTED = register_notification_kind(
         security=True,  # carries the link to set a password: always immediate
     )
 )
+OUTCOME_FOR_PERSON = register_notification_kind(
+    NotificationKind(
+        key="access_request_outcome_person",
+        label="The request for your HMIS access was not approved or must be re-filed",
+        description="Sent to each person named in a request that is rejected or returned for re-filing.",
+        audience=frozenset({Role.AGENCY_USER}),
+        default_delivery=Delivery.IMMEDIATE,
+    )
+)
 
 
 def _link(req: AccessRequest) -> str:
@@ -157,6 +166,50 @@ def decided(req: AccessRequest) -> None:
     if req.status == RequestStatus.APPROVED:
         for person in req.people.select_related("user"):
             onboarding_started(req, person)
+    else:
+        for person in req.people.select_related("user"):
+            outcome_for_person(req, person)
+
+
+def outcome_for_person(req: AccessRequest, person) -> None:
+    """The person named in a rejected or returned request hears it too, with who to ask: their ATA.
+    Someone without an account yet is written to at the address the ATA gave; the request page is
+    the agency's, so the link is their home page only when they can sign in."""
+    ata = req.submitted_by.full_name or req.submitted_by.email
+    if req.status == RequestStatus.REJECTED:
+        subject = f"Your HMIS access request was not approved — {req.continuum.name}"
+        headline = "The request for your HMIS access was not approved"
+        lines = [
+            f"{req.agency.name} asked for HMIS access for you in {req.continuum.name}; it was not approved.",
+            f"The reason given: {req.decision_reason}" if req.decision_reason else "",
+            f"Your agency's technical administrator, {ata}, has been told and can tell you what comes next.",
+        ]
+    else:
+        subject = f"Your HMIS access request is being re-filed — {req.continuum.name}"
+        headline = "The request for your HMIS access goes through another form"
+        lines = [
+            f"{req.agency.name} asked for HMIS access for you in {req.continuum.name}. The request was "
+            "filed on a form that does not fit your situation, so it was sent back to be filed on the "
+            "right one.",
+            f"Nothing is needed from you: {ata}, your agency's technical administrator, re-files it.",
+        ]
+    user = person.user
+    can_sign_in = user is not None and user.is_active and user.has_usable_password()
+    notification_enqueue(
+        continuum=req.continuum,
+        kind=OUTCOME_FOR_PERSON.key,
+        dedupe_key=f"access_request:{req.pk}:{req.status}:person:{person.pk}",
+        subject=subject,
+        template="access_request_update",
+        context={
+            "headline": headline,
+            "lines": lines,
+            "link": absolute_url(reverse("tenant_home", args=[req.continuum.slug])) if can_sign_in else "",
+            "req": req,
+        },
+        recipient=user if can_sign_in else None,
+        to_email="" if can_sign_in else person.email,
+    )
 
 
 def onboarding_started(req: AccessRequest, person) -> None:

@@ -419,6 +419,38 @@ def test_it_audits_every_transition_and_mails_the_ata_a_link_to_the_request(
     } <= actions
 
 
+def test_it_tells_the_people_named_in_a_rejected_or_returned_request(
+    chicago,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    """Every outcome reaches the person too: a rejection with the reason and who to ask, a return
+    with "nothing is needed from you". Someone without an account is written to at the address the
+    ATA gave, without a link to pages they cannot open."""
+    desk = chicago["help_desk"]
+    with django_capture_on_commit_callbacks(execute=True):
+        rejected = submitted(
+            chicago, people=[("Ana", "Lopez", "ana@agency.org"), ("Bo", "Kim", "bo@agency.org")]
+        )
+        services.access_request_reject(access_request=rejected, reviewer=desk, reason="Not agency staff.")
+        returned = submitted(chicago, people=[("Cy", "Moss", "cy@agency.org")])
+        services.access_request_return(
+            access_request=returned, reviewer=desk, correct_type=rtype(chicago, "returning-user")
+        )
+    to_people = sorted(
+        (m.to_email, m) for m in _mail(rejected, "rejected") if m.to_email != chicago["ata"].email
+    )
+    assert [email for email, _ in to_people] == ["ana@agency.org", "bo@agency.org"]
+    for _, mail in to_people:
+        assert "was not approved" in mail.subject
+        assert "Not agency staff." in mail.body_text
+        assert chicago["ata"].full_name in mail.body_text  # who to ask
+        assert "Open it:" not in mail.body_text  # no account yet: no link to a page they cannot open
+    (person_mail,) = [m for m in _mail(returned, "returned") if m.to_email == "cy@agency.org"]
+    assert "Nothing is needed from you" in person_mail.body_text
+    # The ATA still gets the request's own e-mail with the link.
+    assert any(m.to_email == chicago["ata"].email for m in _mail(returned, "returned"))
+
+
 def test_it_writes_no_mail_and_no_change_when_a_transition_is_refused(chicago):  # noqa: F811
     req = draft(chicago, projects=[])
     with pytest.raises(ValidationError, match="Choose the projects"):
