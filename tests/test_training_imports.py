@@ -164,7 +164,8 @@ def test_cancelling_writes_nothing_and_deletes_the_file(chicago, django_capture_
         imports.progress_import_apply(progress_import=record, actor=helpdesk)
 
 
-def test_a_failure_half_way_writes_nothing(chicago, monkeypatch):
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "row-by-row"])
+def test_a_failure_half_way_writes_nothing(chicago, monkeypatch, set_based):
     helpdesk = chicago["help_desk"]
     text = HEADER + "".join(
         f"{name}@agency.org,{course},100,Completed,\n"
@@ -173,22 +174,27 @@ def test_a_failure_half_way_writes_nothing(chicago, monkeypatch):
     )
     record = imports.progress_import_create(continuum=chicago.continuum, actor=helpdesk, upload=upload(text))
     before = snapshot()
+    audits = AuditEvent.objects.count()
+    monkeypatch.setattr(imports, "SET_BASED", set_based)
     monkeypatch.setattr(imports, "WRITE_CHUNK", 2)
-    real_write = imports._write_chunk
-    calls = []
+    real_audit = imports.audit_record
 
-    def failing_write(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the database went away")
-        return real_write(*args, **kwargs)
+    def failing_audit(**kwargs):
+        # Every enrolment is written by now; the import's own record fails.
+        assert Enrollment.objects.filter(source=Enrollment.Source.CSV_IMPORT).count() == 6
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(imports, "_write_chunk", failing_write)
+    monkeypatch.setattr(imports, "audit_record", failing_audit)
     with pytest.raises(RuntimeError):
         imports.progress_import_apply(progress_import=record, actor=helpdesk)
-    assert snapshot() == before
+    assert snapshot() == before and AuditEvent.objects.count() == audits
     record.refresh_from_db()
     assert record.status == ProgressImport.Status.PREVIEWED
+    assert record.rows.count() == record.valid_rows == 6
+    # It can be confirmed again once the fault is gone.
+    monkeypatch.setattr(imports, "audit_record", real_audit)
+    summary = imports.progress_import_apply(progress_import=record, actor=helpdesk)
+    assert summary == {"created": 0, "updated": 6, "unchanged": 0, "skipped_rows": 0}
 
 
 def test_a_stale_preview_must_be_uploaded_again(chicago):
