@@ -610,13 +610,16 @@ def progress_import_apply(
         _recheck(locked)
         summary = {"created": 0, "updated": 0, "unchanged": 0, "skipped_rows": locked.error_rows}
         touched: set[int] = set()
+        staged = ProgressImportRow.objects.filter(progress_import=locked)
+        # A (person, course) with rows about the course's parts is merged row by row, all its rows.
+        part_pairs = set(staged.exclude(part="").values_list("user_id", "course_id").distinct())
         set_based = SET_BASED and connection.vendor == "postgresql"
         if set_based:
-            counts, users = _write_set_based(locked, actor, now)
+            counts, users = _write_set_based(locked, actor, now, part_pairs=part_pairs)
             for k, v in counts.items():
                 summary[k] += v
             touched |= users
-        for chunk in _row_chunks(locked, only_parts=set_based):
+        for chunk in _row_chunks(locked, pairs=part_pairs if set_based else None):
             counts, users = _write_chunk(continuum, chunk, now, actor=actor, progress_import=locked)
             for k, v in counts.items():
                 summary[k] += v
@@ -639,17 +642,14 @@ def progress_import_apply(
     return summary
 
 
-def _row_chunks(record: ProgressImport, *, only_parts: bool) -> Iterator[list[ImportRow]]:
+def _row_chunks(record: ProgressImport, *, pairs: set[tuple[int, int]] | None) -> Iterator[list[ImportRow]]:
     """The staged rows for the row-by-row merge, by person and course (a course's rows in file
-    order), in chunks; with only_parts, just the (person, course) pairs that have part rows."""
+    order), in chunks: all of them, or those of some (person, course) pairs."""
     staged = ProgressImportRow.objects.filter(progress_import=record)
-    if only_parts:
-        pairs = set(staged.exclude(part="").values_list("user_id", "course_id").distinct())
+    if pairs is not None:
         if not pairs:
             return
         staged = staged.filter(user_id__in={u for u, _ in pairs}, course_id__in={c for _, c in pairs})
-    else:
-        pairs = None
     fields = (
         "line", "email", "account_id", "user_id", "course_id", "percent", "completed", "completed_at", "part"
     )  # fmt: skip
@@ -668,22 +668,24 @@ def _row_chunks(record: ProgressImport, *, only_parts: bool) -> Iterator[list[Im
 
 # The set-based write (PostgreSQL). $-names are table names and shared fragments (substituted by
 # _sql, never data); values are always query parameters.
+# The course-level rows to write, copied to a temporary table with its own statistics (the staged
+# rows may be too new for the planner to know them), less the (person, course) pairs that have part
+# rows (two arrays).
 _SOURCE_ROWS = """
+    CREATE TEMPORARY TABLE $src ON COMMIT DROP AS
     SELECT s.user_id, s.course_id, s.account_id, s.percent, s.completed,
            COALESCE(s.completed_at, %(now)s) AS done_at
     FROM $staged s
     WHERE s.progress_import_id = %(import)s AND s.part = ''
       AND NOT EXISTS (
-        SELECT 1 FROM $staged p
-        WHERE p.progress_import_id = s.progress_import_id AND p.part <> ''
-          AND p.user_id = s.user_id AND p.course_id = s.course_id)
+        SELECT 1 FROM unnest(%(part_users)s::bigint[], %(part_courses)s::bigint[]) AS p(user_id, course_id)
+        WHERE p.user_id = s.user_id AND p.course_id = s.course_id)
 """
 # merge_progress for one observation of an existing enrolment: it moves when it is not completed,
 # its progress is not another LMS account's, and the row completes it (after any reset) or raises
 # its percentage.
 _MOVES = """
-    e.user_id = src.user_id AND e.course_id = src.course_id AND e.continuum_id = %(continuum)s
-    AND e.completed_at IS NULL
+    e.continuum_id = %(continuum)s AND e.completed_at IS NULL
     AND (e.lms_account_id IS NULL OR e.lms_account_id = src.account_id)
     AND CASE WHEN src.completed THEN e.reset_at IS NULL OR src.done_at > e.reset_at
              ELSE src.percent > e.percent END
@@ -702,15 +704,13 @@ _AUDIT_INSERT = """
              || '+00:00'),
            NULL, %(metadata)s::jsonb
 """
-_COUNT_ROWS = "SELECT count(*) FROM ($source_rows) src"
 _LOCK_MOVING = """
     SELECT count(*) FROM (
-      SELECT e.id FROM $enrollment e JOIN ($source_rows) src ON true
+      SELECT e.id FROM $enrollment e JOIN $src src ON e.user_id = src.user_id AND e.course_id = src.course_id
       WHERE $moves ORDER BY e.id FOR UPDATE OF e) locked
 """
 _UPDATE_MOVING = """
-    WITH src AS ($source_rows),
-    t AS (
+    WITH t AS (
       UPDATE $enrollment e SET
         state = CASE WHEN src.completed THEN %(completed)s ELSE %(in_progress)s END,
         percent = CASE WHEN src.completed THEN 100 ELSE src.percent END,
@@ -721,8 +721,8 @@ _UPDATE_MOVING = """
         source = %(source)s,
         lms_account_id = COALESCE(e.lms_account_id, src.account_id),
         updated_at = %(now)s
-      FROM src, $enrollment o
-      WHERE o.id = e.id AND $moves
+      FROM $src src, $enrollment o
+      WHERE e.user_id = src.user_id AND e.course_id = src.course_id AND o.id = e.id AND $moves
       RETURNING e.id, e.user_id, e.state, e.percent, e.completed_at,
                 o.state AS old_state, o.percent AS old_percent
     ),
@@ -733,8 +733,7 @@ _UPDATE_MOVING = """
 """
 # A row for a course the person has no enrolment in yet creates it, unless it says 0 %.
 _INSERT_NEW = """
-    WITH src AS ($source_rows),
-    t AS (
+    WITH t AS (
       INSERT INTO $enrollment (continuum_id, user_id, course_id, lms_account_id, state, percent,
         source, lms_enrolled_at, started_at, completed_at, reset_at, last_progress_at,
         status_checked_at, units, created_at, updated_at)
@@ -747,7 +746,7 @@ _INSERT_NEW = """
         NULL,
         CASE WHEN src.completed THEN src.done_at ELSE %(now)s END,
         NULL, '{}'::jsonb, %(now)s, %(now)s
-      FROM src
+      FROM $src src
       WHERE (src.completed OR src.percent > 0)
         AND NOT EXISTS (
           SELECT 1 FROM $enrollment e WHERE e.user_id = src.user_id AND e.course_id = src.course_id)
@@ -767,9 +766,9 @@ def _sql(template: str, **extra: str) -> str:
         "enrollment": quote(Enrollment._meta.db_table),
         "staged": quote(ProgressImportRow._meta.db_table),
         "audit": quote(AuditEvent._meta.db_table),
+        "src": "progress_import_src",
     }
     fragments = {
-        "source_rows": string.Template(_SOURCE_ROWS).substitute(names),
         "moves": _MOVES,
         "audit_insert": string.Template(_AUDIT_INSERT).substitute(names, before=extra.get("before", "")),
     }
@@ -777,7 +776,7 @@ def _sql(template: str, **extra: str) -> str:
 
 
 def _write_set_based(
-    record: ProgressImport, actor: User, now: dt.datetime
+    record: ProgressImport, actor: User, now: dt.datetime, *, part_pairs: set[tuple[int, int]]
 ) -> tuple[dict[str, int], set[int]]:
     """PostgreSQL: write the course-level rows of the staging table in a few statements — lock the
     enrolments that move (in id order), UPDATE … FROM, INSERT … SELECT the new ones — each auditing
@@ -795,16 +794,21 @@ def _write_set_based(
         "actor": actor.pk,
         "actor_label": actor.email,
         "metadata": json.dumps({"source": "csv_import", "import": record.pk}),
+        "part_users": [u for u, _ in part_pairs],
+        "part_courses": [c for _, c in part_pairs],
     }
     old = "jsonb_build_object('state', t.old_state, 'percent', t.old_percent, 'completed_at', NULL)"
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_COUNT_ROWS), params)
+        cursor.execute(_sql(_SOURCE_ROWS), params)
+        cursor.execute("ANALYZE progress_import_src")
+        cursor.execute("SELECT count(*) FROM progress_import_src")
         (rows,) = cursor.fetchone()
         cursor.execute(_sql(_LOCK_MOVING), params)
         cursor.execute(_sql(_UPDATE_MOVING, before=old), params)
         updated, updated_users = cursor.fetchone()
         cursor.execute(_sql(_INSERT_NEW, before="'{}'::jsonb"), params)
         created, created_users = cursor.fetchone()
+        cursor.execute("DROP TABLE progress_import_src")
     return (
         {"created": created, "updated": updated, "unchanged": rows - created - updated},
         set(updated_users) | set(created_users),
