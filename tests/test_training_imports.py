@@ -164,7 +164,8 @@ def test_cancelling_writes_nothing_and_deletes_the_file(chicago, django_capture_
         imports.progress_import_apply(progress_import=record, actor=helpdesk)
 
 
-def test_a_failure_half_way_writes_nothing(chicago, monkeypatch):
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "row-by-row"])
+def test_a_failure_half_way_writes_nothing(chicago, monkeypatch, set_based):
     helpdesk = chicago["help_desk"]
     text = HEADER + "".join(
         f"{name}@agency.org,{course},100,Completed,\n"
@@ -173,22 +174,27 @@ def test_a_failure_half_way_writes_nothing(chicago, monkeypatch):
     )
     record = imports.progress_import_create(continuum=chicago.continuum, actor=helpdesk, upload=upload(text))
     before = snapshot()
+    audits = AuditEvent.objects.count()
+    monkeypatch.setattr(imports, "SET_BASED", set_based)
     monkeypatch.setattr(imports, "WRITE_CHUNK", 2)
-    real_write = imports._write_chunk
-    calls = []
+    real_audit = imports.audit_record
 
-    def failing_write(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the database went away")
-        return real_write(*args, **kwargs)
+    def failing_audit(**kwargs):
+        # Every enrolment is written by now; the import's own record fails.
+        assert Enrollment.objects.filter(source=Enrollment.Source.CSV_IMPORT).count() == 6
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(imports, "_write_chunk", failing_write)
+    monkeypatch.setattr(imports, "audit_record", failing_audit)
     with pytest.raises(RuntimeError):
         imports.progress_import_apply(progress_import=record, actor=helpdesk)
-    assert snapshot() == before
+    assert snapshot() == before and AuditEvent.objects.count() == audits
     record.refresh_from_db()
     assert record.status == ProgressImport.Status.PREVIEWED
+    assert record.rows.count() == record.valid_rows == 6
+    # It can be confirmed again once the fault is gone.
+    monkeypatch.setattr(imports, "audit_record", real_audit)
+    summary = imports.progress_import_apply(progress_import=record, actor=helpdesk)
+    assert summary == {"created": 0, "updated": 6, "unchanged": 0, "skipped_rows": 0}
 
 
 def test_a_stale_preview_must_be_uploaded_again(chicago):
@@ -262,3 +268,115 @@ def test_only_the_help_desk_imports_progress(chicago):
                 actor=chicago[role],
                 upload=upload(HEADER + "ana@agency.org,Introduction to HMIS,100,,\n"),
             )
+
+
+def test_the_file_is_checked_once_and_a_changed_file_is_refused(chicago, monkeypatch):
+    helpdesk = chicago["help_desk"]
+    record = imports.progress_import_create(
+        continuum=chicago.continuum,
+        actor=helpdesk,
+        upload=upload(HEADER + "ana@agency.org,Introduction to HMIS,100,Completed,14/01/2026\n"),
+    )
+    assert record.rows.count() == 1  # the checked row is staged with the preview
+    # Confirmation does not parse the file again ...
+    monkeypatch.setattr(imports, "_check_rows", lambda *a, **k: pytest.fail("parsed twice"))
+    # ... but refuses a file that is not the one previewed.
+    with record.file.open("wb") as handle:
+        handle.write((HEADER + "ana@agency.org,Introduction to HMIS,100,Completed,14/01/2025\n").encode())
+    before = snapshot()
+    with pytest.raises(ValidationError, match="file changed since the preview"):
+        imports.progress_import_apply(progress_import=record, actor=helpdesk)
+    assert snapshot() == before
+
+
+MIXED = HEADER + (
+    "ana@agency.org,Introduction to HMIS,100,Completed,14/01/2026\n"  # completes
+    "ana@agency.org,Data Management,30,,\n"  # raises a percentage
+    "ben@agency.org,Data Management,45,In progress,\n"
+    "ben@agency.org,Introduction to HMIS,0,,\n"  # nothing new
+    "cy@agency.org,Introduction to HMIS,100,Completed,\n"  # completed today
+    "cy@agency.org,Employment and Income,20,,\n"  # not on cy's path yet: created
+    "cy@agency.org,Data Management,10,,\n"
+    "nobody@agency.org,Introduction to HMIS,100,Completed,14/01/2026\n"  # skipped
+)
+
+
+def _import_outcome(tenant, text, *, set_based, monkeypatch):
+    """Apply an export on the current data, return what it wrote, and roll it all back."""
+    from django.db import transaction
+
+    monkeypatch.setattr(imports, "SET_BASED", set_based)
+    helpdesk = tenant["help_desk"]
+    # A lowered percentage and a reset that a later completion must not undo.
+    Enrollment.objects.filter(user=tenant["ben"], course__code="data-management").update(
+        percent=60, state="in_progress"
+    )
+    outcome = {}
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            record = imports.progress_import_create(
+                continuum=tenant.continuum, actor=helpdesk, upload=upload(text)
+            )
+            outcome["summary"] = imports.progress_import_apply(progress_import=record, actor=helpdesk)
+            outcome["enrollments"] = sorted(
+                Enrollment.objects.values_list(
+                    "user_id", "course_id", "lms_account_id", "state", "percent", "source", "started_at",
+                    "completed_at", "last_progress_at", "units",
+                ).order_by("user_id", "course_id")
+            )  # fmt: skip
+            events = AuditEvent.objects.filter(
+                action="training.enrollment_progress", metadata__import=record.pk
+            )
+            outcome["audit"] = sorted(
+                (
+                    Enrollment.objects.filter(pk=e.object_id).values_list("user_id", "course_id").get(),
+                    e.before.get("state"),
+                    e.after["state"],
+                    e.after["percent"],
+                    e.actor_id,
+                )
+                for e in events
+            )
+            outcome["paths"] = sorted(
+                services.LearningPath.objects.values_list("user_id", "percent_complete", "next_step")
+            )
+            outcome["record"] = record.pk
+            raise Rollback
+    except Rollback:
+        pass
+    return outcome
+
+
+def test_the_set_based_write_gives_the_row_by_row_result(chicago, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the set-based write is PostgreSQL's")
+    now = imports.timezone.now()
+    monkeypatch.setattr(imports.timezone, "now", lambda: now)
+    row_by_row = _import_outcome(chicago, MIXED, set_based=False, monkeypatch=monkeypatch)
+    set_based = _import_outcome(chicago, MIXED, set_based=True, monkeypatch=monkeypatch)
+    assert row_by_row["summary"] == {"created": 1, "updated": 4, "unchanged": 2, "skipped_rows": 1}
+    for key in ("summary", "enrollments", "audit", "paths"):
+        assert set_based[key] == row_by_row[key], key
+
+
+def test_confirming_records_the_counts_and_each_enrolment_change(chicago):
+    helpdesk = chicago["help_desk"]
+    record = imports.progress_import_create(continuum=chicago.continuum, actor=helpdesk, upload=upload(MIXED))
+    summary = imports.progress_import_apply(progress_import=record, actor=helpdesk)
+    assert summary == {"created": 1, "updated": 5, "unchanged": 1, "skipped_rows": 1}
+    applied = AuditEvent.objects.get(action="training.progress_import_applied", object_id=str(record.pk))
+    assert applied.after == summary and applied.actor == helpdesk
+    events = AuditEvent.objects.filter(action="training.enrollment_progress", metadata__import=record.pk)
+    intro = Enrollment.objects.get(user=chicago["ana"], course__code="intro-to-hmis")
+    ana = events.get(object_id=str(intro.pk))
+    assert ana.before["state"] != "completed" and ana.after["state"] == "completed"
+    assert ana.after["completed_at"].startswith("2026-01-14") and ana.actor == helpdesk
+    created = Enrollment.objects.get(user=chicago["cy"], course__code="employment-income")
+    assert events.get(object_id=str(created.pk)).before == {}
+    assert record.rows.count() == 0  # the staged rows go once written

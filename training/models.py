@@ -519,7 +519,11 @@ class ProgressImport(models.Model):
         default=list, blank=True, help_text="The first row-level errors, for the preview."
     )
     preview_rows = models.JSONField(default=list, blank=True)
+    # SHA-256 of the file as checked: confirmation refuses a file that changed since the preview.
     digest = models.CharField(max_length=64, blank=True)
+    # What the check depended on besides the file (the LMS date format, the CoC's time zone, how each
+    # course text resolved): confirmation re-checks it instead of parsing the file again.
+    resolution = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -538,6 +542,29 @@ class ProgressImport(models.Model):
 
     def __str__(self) -> str:
         return f"Progress import {self.original_name} ({self.get_status_display()})"
+
+
+class ProgressImportRow(models.Model):
+    """One checked row of a previewed import, kept until it is confirmed or cancelled: confirming
+    writes these rows (set-based on PostgreSQL) instead of parsing the file a second time.
+
+    A staging table: plain ids, no foreign keys (confirmation re-checks that each row still
+    resolves to the same account, person and course), deleted when the import is decided."""
+
+    progress_import = models.ForeignKey(ProgressImport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    email = models.CharField(max_length=254)
+    account_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    course_id = models.BigIntegerField()
+    percent = models.PositiveSmallIntegerField()
+    completed = models.BooleanField()
+    completed_at = models.DateTimeField(null=True)
+    # A row about one part of a course (its LMS unit name), else "".
+    part = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import {self.progress_import_id} line {self.line}"
 
 
 class TrainingSession(models.Model):

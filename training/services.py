@@ -714,7 +714,12 @@ def lms_configuration_update(
 
 # --- Bulk audit ----------------------------------------------------------------------------------------
 def audit_bulk(
-    *, continuum: Continuum, action: str, changes: list[tuple[Any, dict, dict]], metadata: dict | None = None
+    *,
+    continuum: Continuum,
+    action: str,
+    changes: list[tuple[Any, dict, dict]],
+    metadata: dict | None = None,
+    actor: User | None = None,
 ) -> None:
     """One audit row per state change, written in one statement (imports and syncs touch thousands
     of enrolments; one INSERT per row would dominate their run time). Same fields as audit_record."""
@@ -726,6 +731,8 @@ def audit_bulk(
         [
             AuditEvent(
                 occurred_at=now,
+                actor=actor,
+                actor_label=actor.email if actor is not None else "",
                 continuum=continuum,
                 action=action,
                 object_type=content_type,
