@@ -137,6 +137,9 @@ LOS_ANGELES = DemoContinuum(
             "hmis_participating": False,
             "direct_services_provider": True,
         },
+        # Signed the Organization Agreement days before LAHSA published a version everyone had to sign
+        # again; the deadline passed without its signature.
+        {"name": "Leimert Park Senior Services", "license_pool_size": 3, "direct_services_provider": True},
     ),
     people=(
         ("la.ata@example.org", "Monica Vasquez", Role.ATA, "Golden State Housing Partners"),
@@ -181,7 +184,8 @@ def demo_totp_secret(email: str) -> str:
 
 # --- Agreements, programs, HRS hosts and program setup (issue 3) ---------------------------------------
 # Every agreement state appears in both CoCs: current, expiring within the warning window, expired,
-# awaiting countersignature, never signed (and a victim service provider that signs nothing).
+# awaiting countersignature, returned, never signed (and a victim service provider that signs nothing);
+# Los Angeles also shows an agency whose agreement is on a version it had to sign again.
 
 CHICAGO_APA_TEXT = """This Agency Participation Agreement (APA) is between the Chicago Continuum of \
 Care's HMIS Lead \
@@ -230,6 +234,15 @@ section is completed by the HMIS Lead.
 
 4. Term. Two years from the HMIS Lead's countersignature."""
 
+# The second version: the first with a data-retention clause; every Organization must sign it again.
+LA_ORGANIZATION_AGREEMENT_V2_TEXT = LA_ORGANIZATION_AGREEMENT_TEXT.replace(
+    "4. Term.",
+    """4. Data retention. The Organization keeps paper records holding client information no longer than \
+seven years after the client's last service and destroys them securely.
+
+5. Term.""",
+)
+
 
 @dataclass(frozen=True)
 class DemoAgreementType:
@@ -240,6 +253,9 @@ class DemoAgreementType:
     countersigner_roles: tuple[str, ...]
     renewal_months: int
     gates: tuple[str, ...]
+    # A second version every agency must sign again, published just before the oldest agreement that
+    # still counts was signed; its re-sign deadline has passed. Empty: one version only.
+    revised_body: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,7 +264,9 @@ class DemoAgreement:
 
     agency: str
     type_code: str
-    state: str  # current | expiring | expired | awaiting | returned
+    # current | expiring | expired | awaiting | returned | outdated (executed on the first version just
+    # before the type's second version was published: "New version must be signed")
+    state: str
     signer_name: str
     signer_title: str
     method: str = "e_signature"  # or "upload"
@@ -439,6 +457,7 @@ LA_PARTICIPATION = DemoParticipation(
             countersigner_roles=(Role.COC_ADMIN, Role.HELP_DESK),
             renewal_months=24,
             gates=("submit_access_requests",),
+            revised_body=LA_ORGANIZATION_AGREEMENT_V2_TEXT,
         ),
     ),
     agreements=(
@@ -486,6 +505,15 @@ LA_PARTICIPATION = DemoParticipation(
             signer_email="la.helpdesk@example.org",
             returned_reason="The CoC Representative section was filled in by the agency; leave it blank "
             "for LAHSA and send the agreement again.",
+        ),
+        DemoAgreement(
+            "Leimert Park Senior Services",
+            "organization-agreement",
+            "outdated",
+            "Gloria Whitfield",
+            "Executive Director",
+            method="upload",
+            signer_email="la.helpdesk@example.org",
         ),
     ),
     programs=(

@@ -51,6 +51,27 @@ from hmis_onboarding.permissions import MFA_REQUIRED_ROLES
 from rollout.demo import seed_rollout
 from training.demo import seed_session_demo, seed_training_demo
 
+SIGNED_DAYS_BEFORE_EXECUTION = 5
+
+
+def _expiring_executed_on(today: datetime.date, months: int) -> datetime.date:
+    """Executed so that it expires three weeks from the seed day (inside the warning window)."""
+    return _add_months(today + datetime.timedelta(days=21), -months)
+
+
+def _revision_dates(today: datetime.date, months: int) -> tuple[datetime.date, datetime.date]:
+    """When a type's second version was published, and its (past) re-sign deadline.
+
+    Published three days before the expiring agreement — the oldest that still counts — was signed, so
+    every agreement seeded on the newest version was signed after it; an agreement executed just after
+    it on the first version has not yet expired but no longer counts.
+    """
+    expiring_signed_on = _expiring_executed_on(today, months) - datetime.timedelta(
+        days=SIGNED_DAYS_BEFORE_EXECUTION
+    )
+    published_on = expiring_signed_on - datetime.timedelta(days=3)
+    return published_on, published_on + datetime.timedelta(days=60)
+
 
 class Command(BaseCommand):
     help = "Load demo data for the Chicago-like (IL-510) and LA-like (CA-600) Continuums of Care."
@@ -155,6 +176,8 @@ class Command(BaseCommand):
                 },
             )
             created += int(new)
+            # Versions only with a new type: a later version would change the standing of agreements
+            # already seeded on the first.
             if not agreement_type.versions.exists():
                 body = spec.body.strip()
                 AgreementVersion.objects.create(
@@ -168,9 +191,29 @@ class Command(BaseCommand):
                     published_by=admin,
                 )
                 created += 1
+                if spec.revised_body:
+                    published_on, resign_by = _revision_dates(today, spec.renewal_months)
+                    body = spec.revised_body.strip()
+                    AgreementVersion.objects.create(
+                        continuum=continuum,
+                        agreement_type=agreement_type,
+                        number=2,
+                        label=f"{published_on.year}",
+                        body=body,
+                        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+                        requires_resign=True,
+                        resign_by=resign_by,
+                        published_at=timezone.make_aware(
+                            datetime.datetime.combine(published_on, datetime.time(9, 0)), continuum.tzinfo
+                        ),
+                        published_by=admin,
+                    )
+                    created += 1
             types[spec.code] = agreement_type
         for spec in demo.agreements:
             agency = agencies[spec.agency]
+            if spec.state == "outdated" and not types[spec.type_code].versions.filter(number=2).exists():
+                continue  # a demo database seeded before the type had a second version
             if not Agreement.objects.filter(agency=agency, agreement_type=types[spec.type_code]).exists():
                 self._demo_agreement(continuum, agency, types[spec.type_code], spec, today)
                 created += 1
@@ -256,12 +299,26 @@ class Command(BaseCommand):
         if spec.state == "current":
             executed_on = today - datetime.timedelta(days=120)
         elif spec.state == "expiring":
-            executed_on = _add_months(today + datetime.timedelta(days=21), -months)
+            executed_on = _expiring_executed_on(today, months)
         elif spec.state == "expired":
             executed_on = _add_months(today - datetime.timedelta(days=59), -months)
+        elif spec.state == "outdated":
+            # Signed two days before the second version was published, so on the first; not yet expired.
+            executed_on = _revision_dates(today, months)[0] + datetime.timedelta(days=3)
         else:
             executed_on = None
-        signed_on = (executed_on or today) - datetime.timedelta(days=5)
+        signed_on = (executed_on or today) - datetime.timedelta(days=SIGNED_DAYS_BEFORE_EXECUTION)
+        # The version the CoC offered on the day it was signed.
+        version = (
+            agreement_type.versions.filter(
+                published_at__lt=timezone.make_aware(
+                    datetime.datetime.combine(signed_on + datetime.timedelta(days=1), datetime.time()),
+                    continuum.tzinfo,
+                )
+            )
+            .order_by("-number")
+            .first()
+        )
         submitter = User.objects.get(email=spec.signer_email)
         countersigner = (
             continuum.memberships.filter(role__in=agreement_type.countersigner_roles)
@@ -275,7 +332,7 @@ class Command(BaseCommand):
             continuum=continuum,
             agency=agency,
             agreement_type=agreement_type,
-            version=agreement_type.versions.order_by("-number").first(),
+            version=version,
             status=AgreementStatus.AWAITING_COUNTERSIGNATURE,
             method=SigningMethod.E_SIGNATURE if spec.method == "e_signature" else SigningMethod.UPLOAD,
             signer_name=spec.signer_name,
