@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from access_requests.models import OPEN_STATUSES, AccessRequest, Queue, RequestStatus
+from access_requests.views import QUEUE_PAGE_SIZE
 from agencies.models import Agency, Membership
 from hmis_onboarding.decorators import tenant_view
 from training.models import Enrollment, LearningPath
@@ -23,6 +24,7 @@ def _agency_id(request: HttpRequest) -> int:
 
 
 def _queue(request: HttpRequest, queue: str) -> QuerySet:
+    # The queues show a page of 50 rows (access_requests.views.QUEUE_PAGE_SIZE), so the floor does too.
     return (
         AccessRequest.objects.filter(continuum=request.continuum, queue=queue, status__in=OPEN_STATUSES)
         .annotate(people_count=Count("people"))
@@ -36,7 +38,7 @@ def _queue(request: HttpRequest, queue: str) -> QuerySet:
             "sla_due_on",
             "status",
             "assignee__full_name",
-        )[:200]
+        )[:QUEUE_PAGE_SIZE]
     )
 
 
