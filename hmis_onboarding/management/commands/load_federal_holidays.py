@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from agencies.models import Continuum
+from hmis_onboarding.management import continuums_option
 from hmis_onboarding.services import holidays_load_us_federal
 
 
@@ -20,11 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year: list[int] | None = None, continuum: str | None = None, **options):
         years = year or [timezone.now().year, timezone.now().year + 1]
-        continuums = Continuum.objects.order_by("slug")
-        if continuum:
-            continuums = continuums.filter(slug=continuum)
-            if not continuums.exists():
-                raise CommandError(f"No CoC with slug {continuum!r}.")
+        continuums = continuums_option(continuum)
         for coc in continuums:
             for y in years:
                 added = holidays_load_us_federal(continuum=coc, year=y)

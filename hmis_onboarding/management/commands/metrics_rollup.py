@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from agencies.models import Continuum
+from hmis_onboarding.management import continuums_option
 from hmis_onboarding.metric_snapshots import metrics_rollup
 
 
@@ -16,11 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--continuum", help="Slug of one CoC; default: every CoC.")
 
     def handle(self, *args, continuum: str | None = None, **options):
-        continuums = Continuum.objects.order_by("slug")
-        if continuum:
-            continuums = continuums.filter(slug=continuum)
-            if not continuums.exists():
-                raise CommandError(f"No CoC with slug {continuum!r}.")
+        continuums = continuums_option(continuum)
         for coc in continuums:
             snapshot = metrics_rollup(continuum=coc)
             self.stdout.write(f"{coc.slug}: {len(snapshot.charts)} charts in {snapshot.duration_ms} ms")
