@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
@@ -25,6 +24,7 @@ from agencies.models import HmisProject
 from hmis_onboarding.models import AuditEvent, Notification
 
 from .factories import MembershipFactory, UserFactory
+from .racers import Racers, split
 
 pytestmark = pytest.mark.django_db
 
@@ -407,35 +407,23 @@ def test_it_lets_exactly_one_of_many_concurrent_reviewers_win(tenants):
     for r in reviewers[1:]:
         MembershipFactory(user=r, continuum=chicago.continuum, role="help_desk")
     double_approvals = 0
-    for _ in range(200):
-        req = submitted(chicago)
-        AccessRequest.objects.filter(pk=req.pk).update(
-            enrollments_confirmed_at=req.submitted_at,
-            training_account_created_at=req.submitted_at,
-            license_use_confirmed_at=req.submitted_at,
-        )
-        barrier = threading.Barrier(len(reviewers))
-        wins, conflicts = [], []
+    with Racers(len(reviewers)) as racers:
+        for _ in range(200):
+            req = submitted(chicago)
+            AccessRequest.objects.filter(pk=req.pk).update(
+                enrollments_confirmed_at=req.submitted_at,
+                training_account_created_at=req.submitted_at,
+                license_use_confirmed_at=req.submitted_at,
+            )
 
-        def act(reviewer, req=req, barrier=barrier, wins=wins, conflicts=conflicts):
-            try:
-                barrier.wait()
-                services.access_request_approve(access_request=req, reviewer=reviewer)
-                wins.append(reviewer.pk)
-            except services.RequestConflict:
-                conflicts.append(reviewer.pk)
-            finally:
-                connection.close()
+            def approve(racer: int, req=req) -> None:
+                services.access_request_approve(access_request=req, reviewer=reviewers[racer])
 
-        threads = [threading.Thread(target=act, args=(r,)) for r in reviewers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert len(wins) == 1 and len(conflicts) == len(reviewers) - 1
-        double_approvals += (
-            AuditEvent.objects.filter(action="access_request.approved", object_id=str(req.pk)).count() - 1
-        )
+            wins, conflicts = split(racers.round(approve), services.RequestConflict)
+            assert len(wins) == 1 and len(conflicts) == len(reviewers) - 1
+            double_approvals += (
+                AuditEvent.objects.filter(action="access_request.approved", object_id=str(req.pk)).count() - 1
+            )
     assert double_approvals == 0
 
 
