@@ -116,16 +116,26 @@ def seeded_continuums() -> int:
 
 
 class Ids:
-    """Hands out primary keys above what each table holds, so related rows can be written at once."""
+    """Hands out primary keys above what each table holds, so related rows can be written at once.
+
+    The services the seeder calls (e.g. the learning-path refresh) also insert rows, through the
+    table's sequence; so a range starts above both the ranges already handed out and the table's
+    highest key, and on PostgreSQL the sequence is moved past the range at once, so that no insert
+    can take a key that was handed out but not yet written."""
 
     def __init__(self) -> None:
         self._next: dict[type[models.Model], int] = {}
 
     def take(self, model: type[models.Model], count: int) -> range:
-        if model not in self._next:
-            self._next[model] = (model._default_manager.aggregate(m=Max("pk"))["m"] or 0) + 1
-        start = self._next[model]
+        highest = model._default_manager.aggregate(m=Max("pk"))["m"] or 0
+        start = max(self._next.get(model, 1), highest + 1)
         self._next[model] = start + count
+        if count and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), %s)",
+                    [model._meta.db_table, model._meta.pk.column, start + count - 1],
+                )
         return range(start, start + count)
 
 

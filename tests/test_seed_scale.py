@@ -49,6 +49,21 @@ def test_it_seeds_a_metro_at_a_tiny_scale_whose_pages_show_its_rows(client):
     assert f"#{waiting.pk}" in response.content.decode()
 
 
+def test_it_seeds_several_continuums_in_one_run_without_reusing_a_key(monkeypatch):
+    """The national profile seeds CoC after CoC in one run. The learning-path refresh inserts
+    enrolments through the table's sequence between the seeder's own bulk writes, so the keys the
+    seeder hands out must stay clear of it (this run failed on a duplicate enrolment key)."""
+    first_three = profile_sizes("national", 0.004)[:3]
+    monkeypatch.setattr("bench.seed.profile_sizes", lambda profile, scale: first_three)
+    call_command("seed_scale", profile="national", scale=0.004, stdout=io.StringIO())
+    seeded = Continuum.objects.filter(slug__in=["metro", "coc-001", "coc-002"])
+    assert seeded.count() == 3
+    for continuum in seeded:
+        assert Enrollment.objects.filter(continuum=continuum).count() > 0
+        assert AccessRequest.objects.filter(continuum=continuum).exists()
+        assert LearningPath.objects.filter(continuum=continuum).exists()
+
+
 def test_it_refuses_to_seed_the_same_database_twice(client):
     call_command("seed_scale", profile="metro", scale=0.002, stdout=io.StringIO())
     with pytest.raises(CommandError, match="already loaded"):
