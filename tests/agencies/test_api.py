@@ -142,6 +142,9 @@ def test_its_agency_list_body_equals_the_serializers_in_every_standing_page_and_
     current = client.get(api(tenant_a, "agencies/"), {"participation": "current"}).json()["results"]
     assert current == expected(pk__in=[a4.pk])
     assert client.get(api(tenant_a, "agencies/"), {"participation": "bogus"}).status_code == 400
+    nothing = client.get(api(tenant_a, "agencies/"), {"q": "no such agency"}).json()
+    assert nothing["count"] == 0 and nothing["results"] == []
+    assert client.get(api(tenant_a, "agencies/"), {"page": 3, "page_size": 3}).status_code == 404
 
 
 def test_it_gives_the_ata_only_their_agency_with_the_gate_reasons(tenant_a, apa_a, login):
