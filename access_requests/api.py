@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from hmis_onboarding.api import TenantViewSet
+from hmis_onboarding.api import FilterOnlyWhenAsked, TenantViewSet
 from hmis_onboarding.models import User
 from hmis_onboarding.pagination import NewestFirstCursorPagination
 from hmis_onboarding.permissions import Capability
@@ -71,7 +71,9 @@ class RequestCursorPagination(NewestFirstCursorPagination):
         ),
     ),
 )
-class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AccessRequestViewSet(
+    FilterOnlyWhenAsked, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
     serializer_class = AccessRequestSerializer
     filterset_class = AccessRequestApiFilter
     # A metro CoC files 40k requests: no COUNT(*) and no OFFSET per page.

@@ -6,10 +6,12 @@ wrong role (and records the refusal), querysets come from the same selectors, wr
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -21,15 +23,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 # The shared plumbing lives in the kernel; re-exported for modules that imported it from here.
+from hmis_onboarding.api import FilterOnlyWhenAsked, TenantViewSet
 from hmis_onboarding.api import TenantCapability as TenantCapability
-from hmis_onboarding.api import TenantViewSet
 from hmis_onboarding.api import raise_service_error as _raise_service_error
 from hmis_onboarding.audit import client_ip
+from hmis_onboarding.pagination import TenantPagination
 from hmis_onboarding.permissions import Capability
 from hmis_onboarding.tenancy import record_refusal
 
 from . import participation, selectors, services
 from .filters import AgencyFilter, AgreementFilter, ProjectFilter
+from .models import Continuum
 from .policies import may_countersign
 from .serializers import (
     AgencyDetailSerializer,
@@ -45,13 +49,35 @@ from .views_agreements import agreement_file_response
 SEE_AGENCIES = (Capability.VIEW_ALL_AGENCIES, Capability.VIEW_OWN_AGENCY)
 
 
+class AgencyPaginator(Paginator):
+    """Counts the listed agencies like any page, then reads the page's rows and their agreements in
+    one query (`selectors.agency_page_rows`) instead of model instances."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, continuum: Continuum) -> None:
+        super().__init__(object_list, per_page)
+        self.continuum = continuum
+
+    def _get_page(self, object_list: QuerySet, number: int, paginator: Paginator) -> Page:
+        rows = selectors.agency_page_rows(continuum=self.continuum, page=object_list)
+        return super()._get_page(rows, number, paginator)
+
+
+class AgencyPagination(TenantPagination):
+    """The API's page numbers and sizes; each page's rows from `AgencyPaginator`."""
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+        self.django_paginator_class = functools.partial(AgencyPaginator, continuum=request.continuum)
+        return super().paginate_queryset(queryset, request, view)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Agencies the caller may see, with their agreement standing"),
     retrieve=extend_schema(summary="One agency, with whether it may file access requests and why not"),
 )
-class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AgencyViewSet(FilterOnlyWhenAsked, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     capabilities = {"*": SEE_AGENCIES}
     filterset_class = AgencyFilter
+    pagination_class = AgencyPagination
 
     def get_queryset(self) -> QuerySet:
         if self._fake():
@@ -62,10 +88,12 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         return AgencyDetailSerializer if self.action == "retrieve" else AgencySerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        agencies = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())) or [])
-        standings = participation.agreement_standings(continuum=request.continuum, agencies=agencies)
-        data = agency_list_data(agencies, standings)
-        return self.get_paginated_response(data)
+        """Plain rows, not model instances: the page's agencies and their agreements in one query
+        (`AgencyPaginator`), every listed agency's standing from them plus one query for the types:
+        the same body as `AgencySerializer` with `agreement_standings` (a test compares them)."""
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        standings = participation.list_standings(continuum=request.continuum, rows=rows)
+        return self.get_paginated_response(agency_list_data(rows, standings))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         agency = self.get_object()

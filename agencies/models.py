@@ -172,7 +172,14 @@ class Membership(models.Model):
                 name="membership_role_matches_scope",
             ),
         ]
-        indexes = [models.Index(fields=["user", "continuum", "is_active"], name="membership_user_tenant")]
+        indexes = [
+            models.Index(fields=["user", "continuum", "is_active"], name="membership_user_tenant"),
+            # Which agencies have an active ATA (`has_ata` on every agency list): ~one row per agency,
+            # so the check reads a small index instead of every membership of the CoC.
+            models.Index(
+                fields=["agency"], condition=Q(role=Role.ATA, is_active=True), name="membership_active_ata"
+            ),
+        ]
 
     def __str__(self) -> str:
         where = self.agency.name if self.agency_id else self.continuum.coc_code

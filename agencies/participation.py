@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -233,6 +234,90 @@ def agreement_standings(
         }
         for agency in agencies
     }
+
+
+@dataclass(slots=True)
+class _TypeRow:
+    """The fields of an agreement type that a standing reads (`pk`, `name`, `short_name`, `gates`)."""
+
+    pk: int
+    name: str
+    short_name: str
+    gates: list[str]
+
+
+@dataclass(slots=True)
+class _VersionRow:
+    """The fields of an agreement version that a standing reads (never its `body`, the whole text)."""
+
+    pk: int
+    number: int
+    label: str
+    requires_resign: bool
+    resign_by: datetime.date | None
+
+
+@dataclass(slots=True)
+class _AgreementRow:
+    """The fields of an agreement that a standing reads."""
+
+    pk: int
+    status: str
+    expires_on: datetime.date | None
+    version: _VersionRow | None
+
+
+def list_standings(
+    *, continuum: Continuum, rows: Iterable[Mapping[str, Any]], on: datetime.date | None = None
+) -> dict[int, dict[int, AgreementStanding]]:
+    """`agreement_standings` for a page of the API's agency list, from the page's rows of
+    `selectors.agency_page_rows` (which carry each agency's agreements): the same `_standing` rule on
+    plain rows instead of model instances, plus one query for the active types and their versions.
+    The standings' `agency` is the agency's id and `agreement_type` / `current` / `pending` /
+    `latest` / `resign_version` carry only the fields above; `tests/agencies/test_api.py` checks the
+    list built from them equals the serializer's output built from `agreement_standings`."""
+    rows = list(rows)
+    if not rows:
+        return {}
+    on = on or today_in(continuum)
+    types: dict[int, _TypeRow] = {}
+    grouped: dict[int, list[_VersionRow]] = defaultdict(list)
+    # One row per (type, version), or (type, NULL) for a type without a published version yet.
+    for row in (
+        AgreementType.objects.filter(continuum=continuum, is_active=True)
+        .order_by("name", "pk", "-versions__number")
+        .values_list(
+            "pk",
+            "name",
+            "short_name",
+            "gates",
+            "versions__pk",
+            "versions__number",
+            "versions__label",
+            "versions__requires_resign",
+            "versions__resign_by",
+        )
+    ):
+        type_id = row[0]
+        if type_id not in types:
+            types[type_id] = _TypeRow(type_id, row[1], row[2], row[3])
+        if row[4] is not None:
+            grouped[type_id].append(_VersionRow(*row[4:]))
+    versions = {pk: TypeVersions(grouped.get(pk, [])) for pk in types}
+    versions_by_id = {v.pk: v for tv in versions.values() for v in tv.versions}
+    warn_days = continuum.agreement_warning_days
+    result: dict[int, dict[int, AgreementStanding]] = {}
+    for row in rows:
+        by_type: dict[int, list[_AgreementRow]] = defaultdict(list)
+        for pk, type_id, version_id, status, expires_on in row["agreements"]:
+            if type_id in types:
+                by_type[type_id].append(_AgreementRow(pk, status, expires_on, versions_by_id.get(version_id)))
+        agency_id = row["id"]
+        result[agency_id] = {
+            t.pk: _standing(agency_id, t, by_type.get(t.pk, []), versions[t.pk], on, warn_days)  # type: ignore[arg-type]
+            for t in types.values()
+        }
+    return result
 
 
 def agency_standings(agency: Agency, *, on: datetime.date | None = None) -> list[AgreementStanding]:

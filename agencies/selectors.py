@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from hmis_onboarding.models import AuditEvent, User
@@ -57,20 +57,71 @@ def _visible_agencies(continuum: Continuum, user: User) -> QuerySet[Agency]:
     return qs.none()
 
 
+def _has_ata() -> Exists:
+    return Exists(Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True))
+
+
 def agency_list(*, continuum: Continuum, user: User, counts: bool = True) -> QuerySet[Agency]:
     """The agencies the person may see, by name, with `has_ata`; `counts` adds `people_count` and
     `has_programs` (the pages show them; the API does not, and the people count is a join over every
     membership of the CoC)."""
     qs = _visible_agencies(continuum, user)
-    ata = Membership.objects.filter(agency=OuterRef("pk"), role=Role.ATA, is_active=True)
     active_projects = HmisProject.objects.filter(agency=OuterRef("pk"), is_active=True)
-    qs = qs.select_related("continuum").annotate(has_ata=Exists(ata)).order_by("name")
+    qs = qs.select_related("continuum").annotate(has_ata=_has_ata()).order_by("name")
     if not counts:
         return qs
     return qs.annotate(
         people_count=Count("memberships__user", filter=Q(memberships__is_active=True), distinct=True),
         has_programs=Exists(active_projects),
     )
+
+
+# The columns of an agency the API's list shows (`agency_page_rows`), in `AgencySerializer`'s order.
+AGENCY_LIST_FIELDS = (
+    "id",
+    "name",
+    "hmis_participating",
+    "coc_member",
+    "victim_service_provider",
+    "direct_services_provider",
+    "license_pool_size",
+    "ces_roles",
+    "has_ata",
+)
+
+
+def agency_page_rows(*, continuum: Continuum, page: QuerySet[Agency]) -> list[dict[str, Any]]:
+    """One page of an `agency_list(counts=False)` queryset (sliced, not yet read) as plain rows with
+    the columns the API's list shows, each with `agreements`: the agency's agreements other than
+    superseded ones, newest signed first, as (id, type id, version id, status, expires_on) tuples —
+    all in one query (the page's agencies LEFT JOIN their agreements), no model instances."""
+    live = [s for s in AgreementStatus.values if s != AgreementStatus.SUPERSEDED]
+    joined = (
+        Agency.objects.filter(pk__in=page.values("pk"))
+        .annotate(
+            has_ata=_has_ata(),
+            live=FilteredRelation(
+                "agreements", condition=Q(agreements__continuum=continuum, agreements__status__in=live)
+            ),
+        )
+        .order_by("name", "pk", "-live__signed_at", "-live__id")
+        .values_list(
+            *AGENCY_LIST_FIELDS,
+            "live__id",
+            "live__agreement_type_id",
+            "live__version_id",
+            "live__status",
+            "live__expires_on",
+        )
+    )
+    width = len(AGENCY_LIST_FIELDS)
+    rows: list[dict[str, Any]] = []
+    for values in joined:
+        if not rows or rows[-1]["id"] != values[0]:
+            rows.append({**dict(zip(AGENCY_LIST_FIELDS, values[:width], strict=True)), "agreements": []})
+        if values[width] is not None:
+            rows[-1]["agreements"].append(values[width:])
+    return rows
 
 
 def agency_choices(*, continuum: Continuum, user: User) -> QuerySet[Agency]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.urls import reverse
@@ -10,6 +11,7 @@ from rest_framework import serializers
 
 from .models import Agency, Agreement, AgreementType, HmisProject, HudProjectType
 from .participation import AgreementStanding, Eligibility, Reason
+from .selectors import AGENCY_LIST_FIELDS
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -87,24 +89,19 @@ def agreements_data(standings: dict[int, Any]) -> list[dict[str, Any]]:
     return [standing_data(s) for s in sorted(standings.values(), key=lambda s: s.agreement_type.name)]
 
 
-def agency_list_data(agencies: list[Agency], standings: dict[int, dict[int, Any]]) -> list[dict[str, Any]]:
-    """`AgencySerializer(many=True).data` without DRF's per-field work (the list's main cost after
-    the queries); tests/agencies check that both give the same data."""
-    return [
-        {
-            "id": agency.pk,
-            "name": agency.name,
-            "hmis_participating": agency.hmis_participating,
-            "coc_member": agency.coc_member,
-            "victim_service_provider": agency.victim_service_provider,
-            "direct_services_provider": agency.direct_services_provider,
-            "license_pool_size": agency.license_pool_size,
-            "ces_roles": agency.ces_roles,
-            "has_ata": agency.has_ata,
-            "agreements": agreements_data(standings.get(agency.pk, {})),
-        }
-        for agency in agencies
-    ]
+def agency_list_data(
+    rows: Iterable[Mapping[str, Any]], standings: Mapping[int, dict[int, Any]]
+) -> list[dict[str, Any]]:
+    """`AgencySerializer(many=True).data` for plain rows of `selectors.agency_page_rows` and the
+    standings of `participation.list_standings`, without model instances or DRF's per-field work
+    (the list's main cost after the queries); tests/agencies/test_api.py checks both give the same
+    JSON."""
+    data = []
+    for row in rows:
+        item = {name: row[name] for name in AGENCY_LIST_FIELDS}
+        item["agreements"] = agreements_data(standings.get(row["id"], {}))
+        data.append(item)
+    return data
 
 
 class AgencyDetailSerializer(AgencySerializer):

@@ -54,6 +54,99 @@ def test_its_agency_list_body_is_exactly_the_serializers_with_constant_queries(t
     assert len(many) == len(few) <= 15
 
 
+def test_its_agency_list_body_equals_the_serializers_in_every_standing_page_and_filter(
+    tenant_a, apa_a, login
+):
+    """The list's rows and standings (`selectors.agency_page_rows`, `participation.list_standings`) give
+    the JSON `AgencySerializer` gives from model instances and `agreement_standings`, for every
+    standing (current, expiring by date and by a re-sign deadline, awaiting countersignature,
+    expired, re-sign required, returned, never signed), a type without a published version, an
+    inactive type, superseded agreements, agencies with and without an ATA, page by page and
+    filtered."""
+    import datetime
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from agencies import participation, selectors
+    from agencies.models import Agreement, Membership
+    from agencies.serializers import AgencySerializer
+    from hmis_onboarding.permissions import Role
+    from tests.factories import AgencyFactory
+
+    from .helpers import make_type, make_version
+
+    staff = tenant_a["help_desk"]
+    signer = tenant_a["executive_director"]
+    continuum = tenant_a.continuum
+    today = participation.today_in(continuum)
+    apa_v1 = apa_a.versions.get()
+    apa_v2 = make_version(
+        apa_a, number=2, requires_resign=True, resign_by=today + datetime.timedelta(days=10)
+    )
+    dsa = make_type(continuum, code="dsa", name="Data Sharing Agreement", short_name="DSA", gates=[])
+    dsa_v1 = make_version(dsa)
+    dsa_v2 = make_version(dsa, number=2, requires_resign=True, published_days_ago=5)
+    make_type(continuum, code="new", name="New Agreement", short_name="NEW", gates=[])  # no version yet
+    old = make_type(continuum, code="old", name="Old Agreement", short_name="OLD", is_active=False)
+    make_version(old)
+    a1, a2 = tenant_a.agency, tenant_a.other_agency
+    a3, a4, a5 = (AgencyFactory(continuum=continuum, name=f"Zeta {i}") for i in range(3))
+    make_agreement(a1, apa_a, submitted_by=signer, version=apa_v1)  # re-sign deadline ahead: expiring
+    make_agreement(a1, dsa, submitted_by=signer, version=dsa_v1)  # v2 must be signed now: re-sign
+    make_agreement(a1, old, submitted_by=signer)  # inactive type: not listed
+    make_agreement(a2, apa_a, state="awaiting", submitted_by=signer, version=apa_v2)
+    make_agreement(a2, dsa, state="returned", submitted_by=signer, version=dsa_v2)
+    make_agreement(a3, apa_a, state="expired", submitted_by=signer, version=apa_v2)
+    make_agreement(a3, dsa, submitted_by=signer, version=dsa_v2, executed_days_ago=3)
+    superseded = make_agreement(a3, dsa, submitted_by=signer, version=dsa_v1, executed_days_ago=1)
+    Agreement.objects.filter(pk=superseded.pk).update(status=AgreementStatus.SUPERSEDED)
+    make_agreement(a4, apa_a, submitted_by=signer, version=apa_v2, expires_in_days=400)
+    make_agreement(a5, apa_a, submitted_by=signer, version=apa_v2, expires_in_days=5)
+    Membership.objects.create(continuum=continuum, user=signer, agency=a4, role=Role.ATA, is_active=False)
+
+    def expected(**filters):
+        agencies = selectors.agency_list(continuum=continuum, user=staff).filter(**filters)
+        agencies = list(agencies)
+        standings = participation.agreement_standings(continuum=continuum, agencies=agencies)
+        data = AgencySerializer(agencies, many=True, context={"standings": standings}).data
+        return json.loads(JSONRenderer().render(data))
+
+    client = login(staff)
+    first = client.get(api(tenant_a, "agencies/"), {"page_size": 3}).json()
+    second = client.get(first["next"]).json()
+    assert first["count"] == 5 and second["next"] is None
+    listed = first["results"] + second["results"]
+    assert listed == expected()
+    states = {(a["name"], s["agreement_type"]): s["state"] for a in listed for s in a["agreements"]}
+    assert set(states.values()) == {
+        "current",
+        "expiring",
+        "awaiting_countersignature",
+        "expired",
+        "resign_required",
+        "returned",
+        "never_signed",
+    }
+    assert states[(a1.name, "APA")] == "expiring" and states[(a1.name, "DSA")] == "resign_required"
+    assert "OLD" not in {s["agreement_type"] for a in listed for s in a["agreements"]}
+    assert {a["name"]: a["has_ata"] for a in listed} == {
+        a1.name: True,
+        a2.name: True,
+        a3.name: False,
+        a4.name: False,
+        a5.name: False,
+    }
+    no_ata = client.get(api(tenant_a, "agencies/"), {"has_ata": "false"}).json()["results"]
+    assert no_ata == expected(pk__in=[a3.pk, a4.pk, a5.pk])
+    current = client.get(api(tenant_a, "agencies/"), {"participation": "current"}).json()["results"]
+    assert current == expected(pk__in=[a4.pk])
+    assert client.get(api(tenant_a, "agencies/"), {"participation": "bogus"}).status_code == 400
+    nothing = client.get(api(tenant_a, "agencies/"), {"q": "no such agency"}).json()
+    assert nothing["count"] == 0 and nothing["results"] == []
+    assert client.get(api(tenant_a, "agencies/"), {"page": 3, "page_size": 3}).status_code == 404
+
+
 def test_it_gives_the_ata_only_their_agency_with_the_gate_reasons(tenant_a, apa_a, login):
     client = login(tenant_a["ata"])
     data = client.get(api(tenant_a, "agencies/")).json()["results"]
