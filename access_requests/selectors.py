@@ -198,7 +198,12 @@ def home_requests(*, continuum: Continuum, user: User) -> tuple[list[AccessReque
     panel shows (form and people count; no SLA state, assignee or filer): what needs the ATA (at most
     10, newest first) and the latest changes (5)."""
     agencies = _agency_ids_viewable(continuum, user)
-    qs = AccessRequest.objects.filter(continuum=continuum).select_related("request_type")
+    # Only the columns the panel shows (a request row is wide; compiling and building it costs).
+    qs = (
+        AccessRequest.objects.filter(continuum=continuum)
+        .select_related("request_type")
+        .only("pk", "status", "request_type__short_name")
+    )
     qs = qs.filter(agency_id__in=agencies) if agencies is not None else qs.exclude(status=RequestStatus.DRAFT)
     needs_me = (
         qs.filter(

@@ -207,8 +207,6 @@ def my_obligations(
     roles = access_for(continuum, user).roles
     if not roles:
         return []
-    today = today or today_in(continuum)
-    cal, window = calendar_for(continuum), _window(continuum)
     # The person's own completion (at most one per obligation) comes in the same query.
     obligations = list(
         RolloutObligation.objects.filter(continuum=continuum, plan__is_active=True, role__in=list(roles))
@@ -216,6 +214,10 @@ def my_obligations(
         .select_related("plan", "my_completion")
         .order_by("due_on", "pk")
     )
+    if not obligations:
+        return []  # (most people, most of the time: no calendar to read)
+    today = today or today_in(continuum)
+    cal, window = calendar_for(continuum), _window(continuum)
     completions = {o.pk: c for o in obligations if (c := getattr(o, "my_completion", None)) is not None}
     recent = today - datetime.timedelta(days=30)
     mine = []

@@ -466,18 +466,24 @@ def own_path_and_lms_account(
 ) -> tuple[LearningPath | None, LmsAccount | None]:
     """The asker's own learning path and LMS account here (each at most one per person and CoC), in
     one query."""
-    row = (
+    # One row by primary key: no ORDER BY (the users' default ordering only costs compiling it).
+    rows = list(
         User.objects.filter(pk=user.pk)
         .annotate(
             own_path=FilteredRelation("learning_paths", condition=Q(learning_paths__continuum=continuum)),
             own_lms=FilteredRelation("lms_accounts", condition=Q(lms_accounts__continuum=continuum)),
         )
         .select_related("own_path", "own_lms")
-        .first()
+        .order_by()[:1]
     )
-    if row is None:
+    if not rows:
         return None, None
-    return getattr(row, "own_path", None), getattr(row, "own_lms", None)
+    return getattr(rows[0], "own_path", None), getattr(rows[0], "own_lms", None)
+
+
+def own_learning_path(*, continuum: Continuum, user: User) -> LearningPath | None:
+    """The asker's own learning path here (at most one per person and CoC), without the LMS account."""
+    return next(iter(LearningPath.objects.filter(continuum=continuum, user=user).order_by()[:1]), None)
 
 
 # --- Likely duplicate LMS accounts (issue 5 item 1) ----------------------------------------------------

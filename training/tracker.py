@@ -178,6 +178,8 @@ def my_tracker(
         .filter(Q(user=user) | Q(email__iexact=user.email))
         .exclude(access_request__status=RequestStatus.DRAFT)
         .select_related("access_request", "access_request__agency")
+        # Only what the request stage shows (the rows are wide: compiling and building them costs).
+        .only("pk", "access_request__status", "access_request__queue", "access_request__agency__name")
         .order_by("-access_request__submitted_at", "-pk")
         .first()
     )
