@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -208,7 +209,12 @@ def home_requests(*, continuum: Continuum, user: User) -> tuple[list[AccessReque
     needs_me = (
         qs.filter(
             Q(status__in=[RequestStatus.INFO_REQUESTED, RequestStatus.DRAFT])
-            | Q(status=RequestStatus.RETURNED, resubmission__isnull=True)
+            # "Not re-filed yet" as NOT EXISTS: the LEFT JOIN of the requests with themselves that
+            # `resubmission__isnull` makes cost PostgreSQL ~1.5 ms of planning per view.
+            | Q(
+                Q(status=RequestStatus.RETURNED)
+                & ~Exists(AccessRequest.objects.filter(resubmission_of=OuterRef("pk")))
+            )
         )
         .annotate(people_count=Coalesce(_people_count(), 0))
         .order_by("-created_at")[:10]
