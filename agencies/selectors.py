@@ -140,7 +140,11 @@ def agency_lead_home(*, continuum: Continuum, user: User) -> tuple[list[Agency],
     queries. The counts come from the memberships read for the people list (they are exactly the
     active memberships of the agencies the person sees), not from a join and GROUP BY of their own."""
     agencies = list(_visible_agencies(continuum, user).order_by("name"))
-    people, members = _people(visible_memberships(continuum=continuum, user=user))
+    # The people table shows names, e-mails, roles and agency names: only those columns.
+    memberships = visible_memberships(continuum=continuum, user=user).only(
+        "role", "agency_id", "user_id", "user__full_name", "user__email", "agency__name"
+    )
+    people, members = _people(memberships)
     for agency in agencies:
         agency.continuum = continuum  # the request's CoC: no join, and its preloaded settings
         agency.people_count = len(members.get(agency.pk, ()))
