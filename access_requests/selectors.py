@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -198,12 +199,22 @@ def home_requests(*, continuum: Continuum, user: User) -> tuple[list[AccessReque
     panel shows (form and people count; no SLA state, assignee or filer): what needs the ATA (at most
     10, newest first) and the latest changes (5)."""
     agencies = _agency_ids_viewable(continuum, user)
-    qs = AccessRequest.objects.filter(continuum=continuum).select_related("request_type")
+    # Only the columns the panel shows (a request row is wide; compiling and building it costs).
+    qs = (
+        AccessRequest.objects.filter(continuum=continuum)
+        .select_related("request_type")
+        .only("pk", "status", "request_type__short_name")
+    )
     qs = qs.filter(agency_id__in=agencies) if agencies is not None else qs.exclude(status=RequestStatus.DRAFT)
     needs_me = (
         qs.filter(
             Q(status__in=[RequestStatus.INFO_REQUESTED, RequestStatus.DRAFT])
-            | Q(status=RequestStatus.RETURNED, resubmission__isnull=True)
+            # "Not re-filed yet" as NOT EXISTS: the LEFT JOIN of the requests with themselves that
+            # `resubmission__isnull` makes cost PostgreSQL ~1.5 ms of planning per view.
+            | Q(
+                Q(status=RequestStatus.RETURNED)
+                & ~Exists(AccessRequest.objects.filter(resubmission_of=OuterRef("pk")))
+            )
         )
         .annotate(people_count=Coalesce(_people_count(), 0))
         .order_by("-created_at")[:10]

@@ -448,7 +448,12 @@ def _vsp_reason(agency: Agency) -> Reason:
 def agency_gate(agency: Agency, gate: str, *, on: datetime.date | None = None) -> Eligibility:
     """Agreements only: every active agreement type that gates `gate` must be current."""
     continuum = agency.continuum
-    types = [t for t in AgreementType.objects.filter(continuum=continuum, is_active=True) if gate in t.gates]
+    # By name (the model's order within one CoC, without joining the CoC to sort by its name).
+    types = [
+        t
+        for t in AgreementType.objects.filter(continuum=continuum, is_active=True).order_by("name", "pk")
+        if gate in t.gates
+    ]
     standings = list(
         agreement_standings(continuum=continuum, agencies=[agency], agreement_types=types, on=on)[
             agency.pk

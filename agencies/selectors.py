@@ -164,17 +164,42 @@ def visible_memberships(*, continuum: Continuum, user: User) -> QuerySet[Members
 
 def people_list(*, continuum: Continuum, user: User, agency: Agency | None = None) -> list[Person]:
     """People of the CoC the viewer may see: CoC staff see everyone, agency roles their agencies."""
-    qs = visible_memberships(continuum=continuum, user=user).select_related("user", "agency")
+    qs = visible_memberships(continuum=continuum, user=user)
     if agency is not None:
         qs = qs.filter(agency=agency)
+    return _people(qs)[0]
+
+
+def _people(memberships: QuerySet[Membership]) -> tuple[list[Person], dict[int, set[int]]]:
+    """The people behind `memberships` (one query), and each agency's user ids among them."""
     people: dict[int, Person] = {}
-    for m in qs.order_by("user__full_name", "user__email", "role"):
+    members: dict[int, set[int]] = {}
+    for m in memberships.select_related("user", "agency").order_by("user__full_name", "user__email", "role"):
         person = people.setdefault(m.user_id, Person(user=m.user))
         if m.role not in person.roles:
             person.roles.append(m.role)
-        if m.agency_id and m.agency.name not in person.agencies:
-            person.agencies.append(m.agency.name)
-    return list(people.values())
+        if m.agency_id:
+            members.setdefault(m.agency_id, set()).add(m.user_id)
+            if m.agency.name not in person.agencies:
+                person.agencies.append(m.agency.name)
+    return list(people.values()), members
+
+
+def agency_lead_home(*, continuum: Continuum, user: User) -> tuple[list[Agency], list[Person]]:
+    """The agency lead's home page: the agencies they see (by name, each with `people_count`, its
+    people with an active membership, as `agency_list` counts them) and those people, in two
+    queries. The counts come from the memberships read for the people list (they are exactly the
+    active memberships of the agencies the person sees), not from a join and GROUP BY of their own."""
+    agencies = list(_visible_agencies(continuum, user).order_by("name"))
+    # The people table shows names, e-mails, roles and agency names: only those columns.
+    memberships = visible_memberships(continuum=continuum, user=user).only(
+        "role", "agency_id", "user_id", "user__full_name", "user__email", "agency__name"
+    )
+    people, members = _people(memberships)
+    for agency in agencies:
+        agency.continuum = continuum  # the request's CoC: no join, and its preloaded settings
+        agency.people_count = len(members.get(agency.pk, ()))
+    return agencies, people
 
 
 def my_memberships(*, continuum: Continuum, user: User) -> QuerySet[Membership]:

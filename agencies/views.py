@@ -71,8 +71,7 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
             context["setup_queue"] = list(selectors.program_setup_queue(continuum=continuum, user=user)[:10])
         template = "agencies/home_staff.html"
     elif access.can(Capability.VIEW_OWN_AGENCY):
-        agencies = list(selectors.agency_list(continuum=continuum, user=user))
-        people = selectors.people_list(continuum=continuum, user=user)
+        agencies, people = selectors.agency_lead_home(continuum=continuum, user=user)
         gates = {agency.pk: participation.agency_can_submit_access_requests(agency) for agency in agencies}
         context.update(agencies=agencies, people=people, gates=gates)
         template = "agencies/home_agency_lead.html"

@@ -20,8 +20,9 @@ from .permissions import MFA_REQUIRED_ROLES, STAFF_ROLES, capabilities_for
 TENANT_KWARG = "continuum_slug"
 
 # The CoC's one-row settings (reverse one-to-one relations of Continuum) that a page read loads in
-# the same query as the CoC: working hours, notification settings, training policy.
-PRELOADED_SETTINGS = ("business_calendar", "notification_settings", "training_policy")
+# the same query as the CoC: working hours, notification settings, training policy, and the version
+# of its course catalog (`training.catalog_version`).
+PRELOADED_SETTINGS = ("business_calendar", "notification_settings", "training_policy", "catalog_version")
 
 
 def preloaded(continuum: Any, relation: str) -> tuple[bool, Any]:

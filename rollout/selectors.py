@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -207,16 +207,20 @@ def my_obligations(
     roles = access_for(continuum, user).roles
     if not roles:
         return []
-    today = today or today_in(continuum)
-    cal, window = calendar_for(continuum), _window(continuum)
-    # The person's own completion (at most one per obligation) comes in the same query.
     obligations = list(
         RolloutObligation.objects.filter(continuum=continuum, plan__is_active=True, role__in=list(roles))
-        .annotate(my_completion=FilteredRelation("completions", condition=Q(completions__person=user)))
-        .select_related("plan", "my_completion")
+        .select_related("plan")
         .order_by("due_on", "pk")
     )
-    completions = {o.pk: c for o in obligations if (c := getattr(o, "my_completion", None)) is not None}
+    if not obligations:
+        return []  # (most people, most of the time: one simple query, no completions or calendar to read)
+    # The person's own completions of these (at most one per obligation).
+    completions = {
+        c.obligation_id: c
+        for c in ObligationCompletion.objects.filter(obligation__in=obligations, person=user).order_by()
+    }
+    today = today or today_in(continuum)
+    cal, window = calendar_for(continuum), _window(continuum)
     recent = today - datetime.timedelta(days=30)
     mine = []
     for obligation in obligations:

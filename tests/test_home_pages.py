@@ -94,3 +94,48 @@ def test_it_keeps_list_page_queries_constant_as_data_grows(client, tenant_a, pat
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_it_shows_the_ata_what_needs_them_until_a_returned_request_is_re_filed(client, tenant_a):
+    """The agency panel's "These need you": questions from the reviewers, drafts, and returned requests
+    that were not re-filed yet (a re-filed one leaves the list; the latest changes still show it)."""
+    from django.utils import timezone
+
+    from access_requests.models import AccessRequest, RequestType
+
+    form = RequestType.objects.create(
+        continuum=tenant_a.continuum,
+        code="new-user",
+        name="New user",
+        short_name="New user form",
+        eligibility="new_or_lapsed",
+    )
+
+    def request(status, **extra):
+        return AccessRequest.objects.create(
+            continuum=tenant_a.continuum,
+            agency=extra.pop("agency", tenant_a.agency),
+            request_type=form,
+            queue="help_desk",
+            status=status,
+            created_by=tenant_a["ata"],
+            submitted_by=tenant_a["ata"],
+            submitted_at=timezone.now(),
+            **extra,
+        )
+
+    question, returned, approved = request("info_requested"), request("returned"), request("approved")
+    request("returned", agency=tenant_a.other_agency)  # not the ATA's agency
+    client.force_login(tenant_a["ata"])
+    body = home(client, tenant_a).content.decode()
+    needs = body[body.index("These need you:") : body.index("Latest")]
+    assert f"Request #{question.pk} (New user form, 0 people)" in needs
+    assert "the reviewers asked a question" in needs
+    assert f"Request #{returned.pk} " in needs and "re-file it through the correct form" in needs
+    assert f"Request #{approved.pk} " not in needs
+    assert needs.count("Request #") == 2
+    request("submitted", resubmission_of=returned)
+    body = home(client, tenant_a).content.decode()
+    needs = body[body.index("These need you:") : body.index("Latest")]
+    assert f"Request #{returned.pk} " not in needs and f"Request #{question.pk} " in needs
+    assert f"#{returned.pk}</a> New user form — Returned" in body[body.index("Latest") :]

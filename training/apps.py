@@ -7,4 +7,4 @@ class TrainingConfig(AppConfig):
     name = "training"
 
     def ready(self) -> None:
-        from . import home, nav, receivers  # noqa: F401  (home panel, navigation entries, signal receivers)
+        from . import catalog_version, home, nav, receivers  # noqa: F401  (receivers, home panel, navigation)

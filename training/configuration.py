@@ -22,6 +22,7 @@ from hmis_onboarding.models import User
 from hmis_onboarding.permissions import Capability
 
 from . import path as lp
+from .catalog_version import catalog_changed
 from .models import Course, CourseBundle, CoursePart, TrainingPolicy
 from .services import _bundle_of, _readable_cycle, _require, learning_paths_refresh, prerequisite_edges
 
@@ -182,6 +183,7 @@ def course_parts_save(*, course: Course, actor: User | None, parts: list[dict[st
                 for n, item in enumerate(cleaned, 1)
             ]
         )
+        catalog_changed(continuum.pk)  # bulk_create sends no post_save: the pages' snapshot must follow
         audit_record(
             action="training.course_parts_changed",
             actor=actor,

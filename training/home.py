@@ -19,7 +19,7 @@ def trainee_panel(request: HttpRequest) -> Panel | None:
     if request.access.is_staff:
         return None
     continuum = request.continuum
-    path, _ = selectors.own_path_and_lms_account(continuum=continuum, user=request.user)
+    path = selectors.own_learning_path(continuum=continuum, user=request.user)
     if path is None:
         return None
     deadline = None

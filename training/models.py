@@ -4,6 +4,7 @@ accounts, learning paths and per-course enrolments, and imports of the LMS's pro
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -260,6 +261,22 @@ class Prerequisite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} requires {self.requires}"
+
+
+class CatalogVersion(models.Model):
+    """Which version of a CoC's catalog (courses, their parts, bundles, prerequisites) is current: a
+    fresh random token on every change, written in the change's own transaction (`training.catalog`).
+    Page reads load it with the CoC (`tenancy.PRELOADED_SETTINGS`) and reuse the catalog snapshot
+    built for that token instead of rebuilding it per request; a write that does not change the
+    token would leave pages showing the old catalog, hence the receivers on every catalog model."""
+
+    continuum = models.OneToOneField(
+        "agencies.Continuum", on_delete=models.CASCADE, related_name="catalog_version"
+    )
+    token = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return f"Catalog version {self.token} of {self.continuum_id}"
 
 
 # --- LMS connection -------------------------------------------------------------------------------------

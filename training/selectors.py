@@ -5,7 +5,8 @@ helpers are for services and tasks, which have already decided who may act."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -18,6 +19,7 @@ from hmis_onboarding.permissions import Capability
 from hmis_onboarding.tenancy import access_for, preloaded
 
 from . import path as lp
+from .catalog_version import reuse
 from .models import (
     Course,
     CourseBundle,
@@ -42,9 +44,26 @@ def training_policy(continuum: Continuum) -> TrainingPolicy:
 
 
 def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = None) -> lp.Catalog:
-    """The CoC's active catalog as the pure path computation's input (three queries: courses with
-    their bundles, prerequisites, parts); pass the policy when the caller has read it already."""
+    """The CoC's active catalog as the pure path computation's input; pass the policy when the
+    caller has read it already. On a page read the courses and bundles built for the catalog's
+    current version are reused (`training.catalog_version`: no query); otherwise three queries
+    (courses with their bundles, prerequisites, parts)."""
     policy = policy or training_policy(continuum)
+    courses, bundles = reuse(continuum, lambda: _catalog_courses(continuum))
+    return lp.Catalog(
+        courses=courses,
+        bundles=bundles,
+        project_recency_months=policy.project_course_recency_months,
+        foundation_recency_months=policy.foundation_recency_months,
+        sample_client_required=policy.sample_client_required,
+        sample_client_exempt_tags=frozenset(str(t).upper() for t in policy.sample_client_exempt_tags or ()),
+    )
+
+
+def _catalog_courses(
+    continuum: Continuum,
+) -> tuple[Mapping[str, lp.CatalogCourse], Mapping[str, lp.CatalogBundle]]:
+    """The active courses and their bundles, read-only (a snapshot may serve many requests)."""
     courses = list(
         Course.objects.filter(continuum=continuum, is_active=True)
         .select_related("bundle", "read_only_alternate_of", "includes")
@@ -61,40 +80,34 @@ def catalog_snapshot(continuum: Continuum, *, policy: TrainingPolicy | None = No
         b.code: lp.CatalogBundle(code=b.code, name=b.name, description=b.description)
         for b in (c.bundle for c in courses if c.bundle_id)
     }
-    return lp.Catalog(
-        courses={
-            c.code: lp.CatalogCourse(
-                code=c.code,
-                name=c.name,
-                category=c.category,
-                applies_to=c.applies_to,
-                kind=c.kind,
-                hud_project_types=frozenset(int(t) for t in c.hud_project_types or ()),
-                program_tags=frozenset(str(t).upper() for t in c.program_tags or ()),
-                training_roles=frozenset(c.training_roles or ()),
-                prerequisites=tuple(
-                    sorted((link.requires.code, link.min_percent) for link in c.prerequisite_links.all())
-                ),
-                bundle=c.bundle.code if c.bundle_id else None,
-                read_only_alternate_of=c.read_only_alternate_of.code if c.read_only_alternate_of_id else None,
-                includes=c.includes.code if c.includes_id and c.includes.is_active else None,
-                new_users_only=c.new_users_only,
-                recency_months=c.recency_months,
-                position=c.position,
-                parts=tuple(p.title for p in c.parts.all()),
-                part_units=tuple(p.lms_unit_name for p in c.parts.all()),
-                lms_course_id=c.lms_course_id,
-                duration_minutes=c.duration_minutes,
-                led_by=c.led_by,
-            )
-            for c in courses
-        },
-        bundles=bundles,
-        project_recency_months=policy.project_course_recency_months,
-        foundation_recency_months=policy.foundation_recency_months,
-        sample_client_required=policy.sample_client_required,
-        sample_client_exempt_tags=frozenset(str(t).upper() for t in policy.sample_client_exempt_tags or ()),
-    )
+    by_code = {
+        c.code: lp.CatalogCourse(
+            code=c.code,
+            name=c.name,
+            category=c.category,
+            applies_to=c.applies_to,
+            kind=c.kind,
+            hud_project_types=frozenset(int(t) for t in c.hud_project_types or ()),
+            program_tags=frozenset(str(t).upper() for t in c.program_tags or ()),
+            training_roles=frozenset(c.training_roles or ()),
+            prerequisites=tuple(
+                sorted((link.requires.code, link.min_percent) for link in c.prerequisite_links.all())
+            ),
+            bundle=c.bundle.code if c.bundle_id else None,
+            read_only_alternate_of=c.read_only_alternate_of.code if c.read_only_alternate_of_id else None,
+            includes=c.includes.code if c.includes_id and c.includes.is_active else None,
+            new_users_only=c.new_users_only,
+            recency_months=c.recency_months,
+            position=c.position,
+            parts=tuple(p.title for p in c.parts.all()),
+            part_units=tuple(p.lms_unit_name for p in c.parts.all()),
+            lms_course_id=c.lms_course_id,
+            duration_minutes=c.duration_minutes,
+            led_by=c.led_by,
+        )
+        for c in courses
+    }
+    return MappingProxyType(by_code), MappingProxyType(bundles)
 
 
 def progress_for_users(continuum: Continuum, user_ids: Iterable[int]) -> dict[int, dict[str, lp.Progress]]:
@@ -453,18 +466,24 @@ def own_path_and_lms_account(
 ) -> tuple[LearningPath | None, LmsAccount | None]:
     """The asker's own learning path and LMS account here (each at most one per person and CoC), in
     one query."""
-    row = (
+    # One row by primary key: no ORDER BY (the users' default ordering only costs compiling it).
+    rows = list(
         User.objects.filter(pk=user.pk)
         .annotate(
             own_path=FilteredRelation("learning_paths", condition=Q(learning_paths__continuum=continuum)),
             own_lms=FilteredRelation("lms_accounts", condition=Q(lms_accounts__continuum=continuum)),
         )
         .select_related("own_path", "own_lms")
-        .first()
+        .order_by()[:1]
     )
-    if row is None:
+    if not rows:
         return None, None
-    return getattr(row, "own_path", None), getattr(row, "own_lms", None)
+    return getattr(rows[0], "own_path", None), getattr(rows[0], "own_lms", None)
+
+
+def own_learning_path(*, continuum: Continuum, user: User) -> LearningPath | None:
+    """The asker's own learning path here (at most one per person and CoC), without the LMS account."""
+    return next(iter(LearningPath.objects.filter(continuum=continuum, user=user).order_by()[:1]), None)
 
 
 # --- Likely duplicate LMS accounts (issue 5 item 1) ----------------------------------------------------

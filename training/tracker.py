@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 
 from access_requests.models import (
@@ -162,6 +162,27 @@ def _hrs_stages(onboarding: Onboarding, kinds: set[str], *, reached_agreement: b
     return [agreement, approval]
 
 
+def _own_records(
+    continuum: Continuum, user: User
+) -> tuple[LearningPath | None, LmsAccount | None, HmisAccount | None]:
+    """The person's learning path and LMS account here (at most one each) and their first HMIS
+    account here (by e-mail, as `HmisAccount`'s ordering gives it), in one query."""
+    rows = list(
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            own_path=FilteredRelation("learning_paths", condition=Q(learning_paths__continuum=continuum)),
+            own_lms=FilteredRelation("lms_accounts", condition=Q(lms_accounts__continuum=continuum)),
+            own_hmis=FilteredRelation("hmis_accounts", condition=Q(hmis_accounts__continuum=continuum)),
+        )
+        .select_related("own_path", "own_lms", "own_hmis")
+        .order_by("own_hmis__email", "own_hmis__pk")[:1]
+    )
+    if not rows:
+        return None, None, None
+    row = rows[0]
+    return getattr(row, "own_path", None), getattr(row, "own_lms", None), getattr(row, "own_hmis", None)
+
+
 def my_tracker(
     *,
     continuum: Continuum,
@@ -178,11 +199,16 @@ def my_tracker(
         .filter(Q(user=user) | Q(email__iexact=user.email))
         .exclude(access_request__status=RequestStatus.DRAFT)
         .select_related("access_request", "access_request__agency")
+        # Only what the request stage shows (the rows are wide: compiling and building them costs).
+        .only("pk", "access_request__status", "access_request__queue", "access_request__agency__name")
         .order_by("-access_request__submitted_at", "-pk")
         .first()
     )
-    path, account = own or selectors.own_path_and_lms_account(continuum=continuum, user=user)
-    credentials = HmisAccount.objects.filter(continuum=continuum, user=user).first()
+    if own is not None:
+        path, account = own
+        credentials = HmisAccount.objects.filter(continuum=continuum, user=user).first()
+    else:
+        path, account, credentials = _own_records(continuum, user)
     # Which agreements the person signed come with the onboarding record (one query, not two).
     signed = {
         kind: Exists(EndUserAgreementSignature.objects.filter(onboarding=OuterRef("pk"), version__kind=kind))
