@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.forms import ModelChoiceField
 
 from hmis_onboarding.widgets import FixedChoices, LeanSelect
 
@@ -12,7 +13,13 @@ class TraineeProgressFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name or e-mail")
     # Choices are (id, name) pairs, not model instances: a metro CoC offers 900 agencies.
     agency = django_filters.ChoiceFilter(
-        choices=(), label="Agency", empty_label="Any agency", method="by_agency", widget=LeanSelect
+        choices=(),
+        label="Agency",
+        empty_label="Any agency",
+        method="by_agency",
+        widget=LeanSelect,
+        # What a model choice says: the refused value (another agency's id) is not repeated.
+        error_messages={"invalid_choice": ModelChoiceField.default_error_messages["invalid_choice"]},
     )
     status = django_filters.ChoiceFilter(
         choices=[("training", "In training"), ("stalled", "Stalled"), ("complete", "Training complete")],
