@@ -197,6 +197,61 @@ def _existing(dedupe_key: str) -> Notification | None:
     return Notification.objects.filter(dedupe_key=dedupe_key).first()
 
 
+def _check_dedupe_key(dedupe_key: str) -> None:
+    if not dedupe_key or len(dedupe_key) > 255:
+        raise ValueError("A dedupe key of 1–255 characters is required.")
+
+
+def _outbox_row(
+    *,
+    continuum: Any,
+    kind: str,
+    dedupe_key: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any] | None,
+    recipient: User | None,
+    to_email: str,
+    due_date: date | None,
+) -> Notification:
+    """The unsaved outbox row of one e-mail, its bodies rendered."""
+    address = to_email or (recipient.email if recipient is not None else "")
+    if not address:
+        raise ValueError("A notification needs a recipient or an e-mail address.")
+    full_context = {
+        "site_url": settings.SITE_URL,
+        "continuum": continuum,
+        "recipient": recipient,
+        "preferences_url": (
+            absolute_url(reverse("notification_preferences", args=[continuum.slug])) if continuum else ""
+        ),
+        **(context or {}),
+    }
+    body_text, body_html = render_email(template, full_context)
+    return Notification(
+        continuum=continuum,
+        recipient=recipient,
+        to_email=address,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        message_id=message_id_for(dedupe_key),
+        # A line break in a subject is a header injection; Django refuses it, so fold it here.
+        subject=" ".join(subject.split())[:255],
+        body_text=body_text,
+        body_html=body_html,
+        due_date=due_date,
+    )
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    """Which of these dedupe keys are in the outbox already."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        found.update(Notification.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
+    return found
+
+
 def notification_enqueue(
     *,
     continuum: Any,
@@ -212,35 +267,19 @@ def notification_enqueue(
     """Put one e-mail in the outbox; returns (row, created). Call it inside the transaction of the
     change that causes the e-mail. A second call with the same dedupe key returns the first row —
     also when two transactions race (the unique index decides, on SQLite and PostgreSQL alike)."""
-    if not dedupe_key or len(dedupe_key) > 255:
-        raise ValueError("A dedupe key of 1–255 characters is required.")
+    _check_dedupe_key(dedupe_key)
     existing = _existing(dedupe_key)
     if existing is not None:
         return existing, False
-    address = to_email or (recipient.email if recipient is not None else "")
-    if not address:
-        raise ValueError("A notification needs a recipient or an e-mail address.")
-    full_context = {
-        "site_url": settings.SITE_URL,
-        "continuum": continuum,
-        "recipient": recipient,
-        "preferences_url": (
-            absolute_url(reverse("notification_preferences", args=[continuum.slug])) if continuum else ""
-        ),
-        **(context or {}),
-    }
-    body_text, body_html = render_email(template, full_context)
-    row = Notification(
+    row = _outbox_row(
         continuum=continuum,
-        recipient=recipient,
-        to_email=address,
         kind=kind,
         dedupe_key=dedupe_key,
-        message_id=message_id_for(dedupe_key),
-        # A line break in a subject is a header injection; Django refuses it, so fold it here.
-        subject=" ".join(subject.split())[:255],
-        body_text=body_text,
-        body_html=body_html,
+        subject=subject,
+        template=template,
+        context=context,
+        recipient=recipient,
+        to_email=to_email,
         due_date=due_date,
     )
     try:
@@ -253,6 +292,59 @@ def notification_enqueue(
         return existing, False
     transaction.on_commit(partial(enqueue_send, row.pk), robust=True)
     return row, True
+
+
+@dataclass
+class OutboxEmail:
+    """The arguments of one `notification_enqueue` call, for `notification_enqueue_many`."""
+
+    kind: str
+    dedupe_key: str
+    subject: str
+    template: str
+    context: dict[str, Any] | None = None
+    recipient: User | None = None
+    to_email: str = ""
+    due_date: date | None = None
+
+
+def notification_enqueue_many(*, continuum: Any, emails: list[OutboxEmail]) -> list[bool]:
+    """`notification_enqueue` for many e-mails at once (the daily reminders: a digest for each of
+    a thousand people): whether each was created, in order. The same rows, dedupe and send tasks
+    as one call per e-mail, in a few queries: the dedupe keys already in the outbox are read at
+    once (their e-mails are not rendered), the new rows inserted together. Should a concurrent
+    transaction insert one of the keys first, the batch falls back to one call per e-mail."""
+    if not emails:
+        return []
+    for email in emails:
+        _check_dedupe_key(email.dedupe_key)
+    existing = _existing_keys([email.dedupe_key for email in emails])
+    created: list[bool] = []
+    rows: list[Notification] = []
+    for email in emails:
+        # A key twice in one batch: the first is created, the second finds it (as two calls would).
+        if email.dedupe_key in existing:
+            created.append(False)
+            continue
+        existing.add(email.dedupe_key)
+        rows.append(_outbox_row(continuum=continuum, **vars(email)))
+        created.append(True)
+    if not rows:
+        return created
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        return [notification_enqueue(continuum=continuum, **vars(email))[1] for email in emails]
+    missing = [row.dedupe_key for row in rows if row.pk is None]
+    if missing:  # backends that do not return the ids of a bulk insert
+        ids = dict(Notification.objects.filter(dedupe_key__in=missing).values_list("dedupe_key", "pk"))
+        for row in rows:
+            if row.pk is None:
+                row.pk = ids[row.dedupe_key]
+    for row in rows:
+        transaction.on_commit(partial(enqueue_send, row.pk), robust=True)
+    return created
 
 
 def enqueue_send(notification_id: int, countdown: float = 0) -> None:

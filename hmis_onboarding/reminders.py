@@ -35,9 +35,10 @@ from .business_calendar import BusinessCalendar, calendar_for
 from .models import ContinuumNotificationSettings, User
 from .notifications import (
     Delivery,
+    OutboxEmail,
     absolute_url,
     delivery_for,
-    notification_enqueue,
+    notification_enqueue_many,
     notification_kind,
     notification_settings_for,
     preferences_map,
@@ -199,8 +200,13 @@ def _item_context(scheduled: ScheduledItem) -> dict[str, Any]:
     }
 
 
+# Recipients whose e-mails are put in the outbox together (one transaction, a few queries).
+DELIVERY_CHUNK = 250
+
+
 def deliver(continuum: Any, today: dt.date, scheduled: list[ScheduledItem]) -> RunResult:
-    """Turn today's scheduled items into outbox rows: immediate e-mails and one digest per person."""
+    """Turn today's scheduled items into outbox rows: immediate e-mails and one digest per person.
+    A person's e-mails are written in one transaction, with those of a chunk of other recipients."""
     result = RunResult()
     by_recipient: dict[int, list[ScheduledItem]] = defaultdict(list)
     seen: set[tuple[int, str, str, str]] = set()
@@ -212,42 +218,60 @@ def deliver(continuum: Any, today: dt.date, scheduled: list[ScheduledItem]) -> R
         seen.add(identity)
         by_recipient[s.recipient.pk].append(s)
     chosen = preferences_map(continuum=continuum, user_ids=by_recipient)
-    for user_id, entries in by_recipient.items():
-        recipient = entries[0].recipient
-        digest_entries: list[ScheduledItem] = []
+    recipients = list(by_recipient.items())
+    for start in range(0, len(recipients), DELIVERY_CHUNK):
+        emails: list[OutboxEmail] = []
+        for user_id, entries in recipients[start : start + DELIVERY_CHUNK]:
+            emails += _emails_for(continuum, today, entries, chosen)
+            result.items += len(entries)
+            result.recipients.add(user_id)
         with transaction.atomic():
-            for s in entries:
-                kind = notification_kind(s.item.kind)
-                delivery = delivery_for(kind, chosen.get((user_id, kind.key)))
-                immediate = kind.security or delivery == Delivery.IMMEDIATE or s.urgent
-                if immediate and s.remind_today:
-                    _, created = notification_enqueue(
-                        continuum=continuum,
-                        recipient=recipient,
-                        kind=kind.key,
-                        dedupe_key=reminder_dedupe_key(continuum, s),
-                        subject=f"{continuum.name}: {s.text}",
-                        template="reminder",
-                        context={"item": _item_context(s), "kind": kind},
-                        due_date=s.item.due_date,
-                    )
-                    result.immediate += int(created)
-                if kind.security or delivery == Delivery.DIGEST:
-                    digest_entries.append(s)
-            if digest_entries:
-                _, created = notification_enqueue(
-                    continuum=continuum,
-                    recipient=recipient,
-                    kind="digest",
-                    dedupe_key=digest_dedupe_key(continuum, recipient, today),
-                    subject=_digest_subject(continuum, today, len(digest_entries)),
-                    template="digest",
-                    context={"day": today, "groups": _groups(digest_entries), "count": len(digest_entries)},
-                )
-                result.digests += int(created)
-        result.items += len(entries)
-        result.recipients.add(user_id)
+            created = notification_enqueue_many(continuum=continuum, emails=emails)
+        for email, was_created in zip(emails, created, strict=True):
+            if email.kind == "digest":
+                result.digests += int(was_created)
+            else:
+                result.immediate += int(was_created)
     return result
+
+
+def _emails_for(
+    continuum: Any, today: dt.date, entries: list[ScheduledItem], chosen: dict[tuple[int, str], str]
+) -> list[OutboxEmail]:
+    """One recipient's e-mails today: the items they hear about on their own, then their digest."""
+    recipient = entries[0].recipient
+    emails: list[OutboxEmail] = []
+    digest_entries: list[ScheduledItem] = []
+    for s in entries:
+        kind = notification_kind(s.item.kind)
+        delivery = delivery_for(kind, chosen.get((recipient.pk, kind.key)))
+        immediate = kind.security or delivery == Delivery.IMMEDIATE or s.urgent
+        if immediate and s.remind_today:
+            emails.append(
+                OutboxEmail(
+                    recipient=recipient,
+                    kind=kind.key,
+                    dedupe_key=reminder_dedupe_key(continuum, s),
+                    subject=f"{continuum.name}: {s.text}",
+                    template="reminder",
+                    context={"item": _item_context(s), "kind": kind},
+                    due_date=s.item.due_date,
+                )
+            )
+        if kind.security or delivery == Delivery.DIGEST:
+            digest_entries.append(s)
+    if digest_entries:
+        emails.append(
+            OutboxEmail(
+                recipient=recipient,
+                kind="digest",
+                dedupe_key=digest_dedupe_key(continuum, recipient, today),
+                subject=_digest_subject(continuum, today, len(digest_entries)),
+                template="digest",
+                context={"day": today, "groups": _groups(digest_entries), "count": len(digest_entries)},
+            )
+        )
+    return emails
 
 
 def _digest_subject(continuum: Any, day: dt.date, count: int) -> str:

@@ -230,6 +230,19 @@ def test_it_links_the_record_from_the_tracker_and_the_progress_view(client, chic
     assert target not in client.get(url("training_progress", chicago)).content.decode()
 
 
+def test_it_links_each_trainees_documents_from_the_progress_view(client, chicago, onboarded):
+    """The record for everyone in training, the certificate once the path is complete."""
+    record = url("training_onboarding_record", chicago, person_id=onboarded.pk)
+    certificate = url("training_certificate", chicago, person_id=onboarded.pk)
+    client.force_login(chicago["ata"])
+    page = client.get(url("training_progress", chicago)).content.decode()
+    assert f'href="{record}" download>Onboarding record<span class="usa-sr-only"> of Ana Lopez</span>' in page
+    assert f'href="{certificate}" download>Certificate<span class="usa-sr-only"> of Ana Lopez</span>' in page
+    LearningPath.objects.filter(user=onboarded).update(is_complete=False)
+    page = client.get(url("training_progress", chicago)).content.decode()
+    assert record in page and certificate not in page
+
+
 # --- The certificate -------------------------------------------------------------------------------
 def test_it_certifies_a_completed_path_with_a_code_staff_can_verify(client, chicago, onboarded):
     client.force_login(onboarded)

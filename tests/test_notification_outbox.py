@@ -354,3 +354,69 @@ def test_it_lets_one_of_many_concurrent_claimers_win(continuum, person):
     assert len(winners) == 1
     row.refresh_from_db()
     assert row.state == State.SENDING and row.attempts == 1 and row.claim_token == winners[0].claim_token
+
+
+def many(person, *keys: str, subject: str = "Jordan Kim has not signed in") -> list:
+    return [
+        notifications.OutboxEmail(
+            recipient=person,
+            kind="member_never_signed_in",
+            dedupe_key=key,
+            subject=subject,
+            template="reminder",
+            context={"item": {"text": f"About {key}.", "url": "http://testserver/alpha/", "urgent": False}},
+        )
+        for key in keys
+    ]
+
+
+def test_it_enqueues_many_e_mails_as_one_call_each_would(
+    continuum, person, queued, django_capture_on_commit_callbacks
+):
+    """The daily reminders' batch: keys already in the outbox are left as they are, a key twice in
+    the batch makes one row, every new row gets its send task once the transaction commits."""
+    earlier, _ = enqueue(continuum, person, key="k:1")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        created = notifications.notification_enqueue_many(
+            continuum=continuum, emails=many(person, "k:1", "k:2", "k:3", "k:2", subject="New\nsubject")
+        )
+        assert not queued.called
+    assert created == [False, True, True, False]
+    assert Notification.objects.count() == 3
+    assert Notification.objects.get(pk=earlier.pk).subject == "Jordan Kim has not signed in"
+    second = Notification.objects.get(dedupe_key="k:2")
+    assert second.subject == "New subject" and second.to_email == person.email
+    assert second.message_id == notifications.message_id_for("k:2")
+    assert "About k:2." in second.body_text and "About k:2." in second.body_html
+    assert "/alpha/notifications/" in second.body_text
+    new_ids = set(Notification.objects.exclude(pk=earlier.pk).values_list("pk", flat=True))
+    assert len(callbacks) == 2
+    assert {call.kwargs["args"][0] for call in queued.call_args_list} == new_ids
+
+
+def test_it_enqueues_many_in_a_few_queries_however_many_e_mails(continuum, person, queued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        notifications.notification_enqueue_many(continuum=continuum, emails=many(person, "a:1", "a:2"))
+    with CaptureQueriesContext(connection) as more:
+        notifications.notification_enqueue_many(
+            continuum=continuum, emails=many(person, *(f"b:{n}" for n in range(40)))
+        )
+    assert Notification.objects.count() == 42
+    assert len(few) == len(more)
+
+
+def test_enqueue_many_survives_losing_the_race_for_a_dedupe_key(continuum, person, queued):
+    """Another transaction inserts one of the keys between the read and the insert: the batch falls
+    back to one call per e-mail, the others are still created and the transaction stays usable."""
+    winner, _ = enqueue(continuum, person, key="r:2")
+    with transaction.atomic():
+        with mock.patch.object(notifications, "_existing_keys", return_value=set()):
+            created = notifications.notification_enqueue_many(
+                continuum=continuum, emails=many(person, "r:1", "r:2", "r:3")
+            )
+        assert created == [True, False, True]
+        assert Notification.objects.count() == 3
+    assert Notification.objects.get(dedupe_key="r:2").pk == winner.pk

@@ -338,3 +338,44 @@ def test_it_keeps_going_when_a_source_breaks(world, clock):
     finally:
         reminders._SOURCES = saved
     assert digests(tenant_a["ata"], MONDAY).count() == 1
+
+
+def test_it_writes_the_days_e_mails_in_a_few_queries_however_many_recipients(world, clock):
+    """One digest (or reminder) per person is written in batches, not one round trip each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tenant_a, tenant_b = world
+
+    def agency_with_a_newcomer(n: int) -> None:
+        agency = AgencyFactory(continuum=tenant_a.continuum, name=f"Agency {n}")
+        ata = MembershipFactory(continuum=tenant_a.continuum, agency=agency, role=Role.ATA).user
+        ata.last_login = CREATED
+        ata.save(update_fields=["last_login"])
+        if n % 2:  # some want each item on its own
+            notification_preferences_update(
+                continuum=tenant_a.continuum, user=ata, choices={"member_never_signed_in": "immediate"}
+            )
+        MembershipFactory(continuum=tenant_a.continuum, agency=agency, role=Role.AGENCY_USER)
+
+    agency_with_a_newcomer(0)
+    clock.move_to(at(MONDAY, 8, 0))
+    with CaptureQueriesContext(connection) as few:
+        reminders_run(continuum_id=tenant_a.continuum.pk, day=MONDAY)
+    clock.move_to(CREATED)
+    for n in range(1, 9):
+        agency_with_a_newcomer(n)
+    tuesday = MONDAY + dt.timedelta(days=1)
+    clock.move_to(at(tuesday, 8, 0))
+    with CaptureQueriesContext(connection) as many:
+        result = reminders_run(continuum_id=tenant_a.continuum.pk, day=tuesday)
+    # Everyone's digest of the day; each item on its own once (Monday's already went out).
+    assert result.immediate == 4
+    newcomer_atas = Membership.objects.filter(agency__name__startswith="Agency ", role=Role.ATA)
+    for membership in newcomer_atas:
+        sent = Notification.objects.filter(recipient=membership.user)
+        if membership.agency.name in ("Agency 1", "Agency 3", "Agency 5", "Agency 7"):
+            assert sent.filter(kind="member_never_signed_in").count() == 1
+        else:
+            assert digests(membership.user, tuesday).count() == 1
+    assert len(many) <= len(few), "\n".join(q["sql"] for q in many.captured_queries)

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -385,8 +385,9 @@ class AgencyOrderedPaths:
 
     def counts(self) -> tuple[int, int]:
         if self._counts is None:
-            total, without = self.paths.count(), self.without_agency.count()
-            self._counts = (total - without, without)
+            # One scan of the (continuum, agency) index for both figures.
+            found = self.paths.aggregate(total=Count("*"), with_agency=Count("agency"))
+            self._counts = (found["with_agency"], found["total"] - found["with_agency"])
         return self._counts
 
     def count(self) -> int:
@@ -406,6 +407,19 @@ class AgencyOrderedPaths:
         if stop > with_agency:
             rows += list(self.without_agency[max(start - with_agency, 0) : stop - with_agency])
         return rows
+
+
+# The columns the progress page shows (and its duplicate check reads): not the path's stored needs
+# (JSON) nor the person's password, logins and dates.
+PROGRESS_PAGE_FIELDS = (
+    "user_id",
+    "user__email",
+    "user__full_name",
+    "agency_id",
+    "is_complete",
+    "percent_complete",
+    "next_step",
+)
 
 
 LIST_ROW_FIELDS = (
@@ -505,7 +519,9 @@ def lms_duplicates_for(
         return {}
     mine = {
         a.user_id: a
-        for a in LmsAccount.objects.filter(continuum=continuum, user_id__in=[p.pk for p in people])
+        for a in LmsAccount.objects.filter(continuum=continuum, user_id__in=[p.pk for p in people]).only(
+            "user_id", "email", "lms_user_id", "previous_emails", "not_duplicates"
+        )
     }
     wanted: dict[int, tuple[str, set[str], set[int]]] = {}
     for person in people:
