@@ -501,10 +501,41 @@ def test_it_keeps_queue_queries_constant_as_requests_grow(client, chicago):
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     grow(15)
+    # Assigned rows show the assignee's name (a row reads only the columns it shows; any other
+    # would be a query per row).
+    for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:5]:
+        services.access_request_claim(access_request=req, reviewer=chicago["help_desk"])
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
     assert len(small.captured_queries) == len(large.captured_queries)
-    assert response.content.decode().count("/requests/") >= 17
+    html = response.content.decode()
+    assert html.count("/requests/") >= 17
+    assert html.count(f"<td>{chicago['help_desk'].get_full_name()}</td>") == 5
+    # Filtered (a COUNT of what matches), the same number of queries whatever the number of rows.
+    with CaptureQueriesContext(connection) as filtered:
+        assert "of 17 matching requests" in client.get(url, {"older_than": 0}).content.decode()
+    assert len(filtered.captured_queries) == len(large.captured_queries) + 1
+
+
+def test_it_keeps_the_request_list_queries_constant_as_requests_grow(client, chicago):
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+
+    def grow(n):
+        for i in range(n):
+            submitted(chicago, people=[("P", f"N{i}", f"l{i}-{AccessRequest.objects.count()}@x.org")])
+
+    grow(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    grow(15)
+    for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:3]:
+        services.access_request_claim(access_request=req, reviewer=chicago["help_desk"])
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert len(small.captured_queries) == len(large.captured_queries)
+    assert response.content.decode().count('<th scope="row"><a class="usa-link" href="/') == 17
 
 
 def test_it_filters_the_queue(client, chicago):
@@ -579,6 +610,110 @@ def test_the_queue_shows_pages_with_the_number_matching_and_keeps_the_filters(cl
     # The CSV still has every matching row, not one page.
     csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
     assert all(f"\n{r.pk}," in csv_body for r in reqs)
+
+
+def test_the_request_list_shows_pages_with_the_number_and_keeps_the_status_filter(
+    client, chicago, tenant_b, monkeypatch
+):
+    """The ATA's list: pages of QUEUE_PAGE_SIZE, newest first, "Showing 1–2 of 5", Previous / Next
+    keeping the status filter; a page past the end shows the last; the CSV has every row; people
+    outside the agency still see none of it."""
+    from access_requests import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    reqs = [submitted(chicago, people=[("P", f"N{i}", f"list{i}@x.org")]) for i in range(4)]
+    unsent = draft(chicago, people=[("D", "Raft", "draft@x.org")])
+    newest = [unsent, *reversed(reqs)]
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+    first = client.get(url)
+    assert [r.pk for r in first.context["requests"]] == [r.pk for r in newest[:2]]
+    html = first.content.decode()
+    assert "Showing 1–2 of 5 requests, newest first." in html and "Page 1 of 3" in html
+    assert 'href="?page=2">Next page</a>' in html and "Previous page" not in html
+    assert f"/requests/{newest[2].pk}/" not in html
+    last = client.get(url, {"page": 3})
+    assert [r.pk for r in last.context["requests"]] == [newest[4].pk]
+    last_html = last.content.decode()
+    assert "Showing 5–5 of 5 requests" in last_html and 'href="?page=2">Previous page</a>' in last_html
+    assert "Next page" not in last_html
+    # A page past the end (or not a number) shows the last / the first page.
+    assert [r.pk for r in client.get(url, {"page": 99}).context["requests"]] == [newest[4].pk]
+    assert [r.pk for r in client.get(url, {"page": "x"}).context["requests"]] == [r.pk for r in newest[:2]]
+    # The status filter counts only what matches and is kept in the page links.
+    submitted_only = client.get(url, {"status": RequestStatus.SUBMITTED})
+    assert [r.pk for r in submitted_only.context["requests"]] == [reqs[3].pk, reqs[2].pk]
+    page_html = submitted_only.content.decode()
+    assert "Showing 1–2 of 4 requests with this status, newest first." in page_html
+    assert 'href="?status=submitted&amp;page=2">Next page</a>' in page_html
+    second = client.get(url, {"status": RequestStatus.SUBMITTED, "page": 2})
+    assert [r.pk for r in second.context["requests"]] == [reqs[1].pk, reqs[0].pk]
+    assert 'href="?status=submitted&amp;page=1">Previous page</a>' in second.content.decode()
+    # One page only: no page links.
+    drafts = client.get(url, {"status": RequestStatus.DRAFT}).content.decode()
+    assert "Showing 1–1 of 1 request with this status" in drafts and "Page 1 of" not in drafts
+    # The CSV still has every row, not one page.
+    csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
+    assert all(f"\n{r.pk}," in csv_body for r in newest)
+    # Outsiders: another agency's ATA sees none of these, another CoC's staff none, and someone
+    # without the capability is refused.
+    client.force_login(chicago["other_ata"])
+    other = client.get(url)
+    assert other.status_code == 200 and list(other.context["requests"]) == []
+    assert all(f"/requests/{r.pk}/" not in other.content.decode() for r in newest)
+    client.force_login(tenant_b["help_desk"])
+    assert client.get(url).status_code == 404
+    client.force_login(chicago["agency_user"])
+    assert client.get(url).status_code == 403
+
+
+def test_the_request_list_pages_never_repeat_a_request_created_at_the_same_instant(
+    client, chicago, monkeypatch
+):
+    from access_requests import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    reqs = [submitted(chicago, people=[("P", f"N{i}", f"tie{i}@x.org")]) for i in range(5)]
+    AccessRequest.objects.filter(pk__in=[r.pk for r in reqs]).update(created_at=reqs[0].created_at)
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+    seen = [r.pk for page in (1, 2, 3) for r in client.get(url, {"page": page}).context["requests"]]
+    assert seen == sorted((r.pk for r in reqs), reverse=True)
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "UTC"])
+@pytest.mark.parametrize(
+    "submitted_at",
+    [
+        None,
+        dt.datetime(2026, 3, 4, 3, 30, tzinfo=dt.UTC),  # the evening before in Chicago
+        dt.datetime(2025, 12, 31, 23, 59, 59, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 1, 7, 30, tzinfo=dt.UTC),  # the hour Chicago's clocks go back
+    ],
+)
+def test_the_row_cells_written_in_python_read_as_their_template_forms(submitted_at, zone, chicago):
+    """The request link, "waiting since" and "submitted" cells write what the template tags and
+    filters they replace wrote, in the CoC's time zone."""
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    req = AccessRequest(pk=4321, submitted_at=submitted_at)
+    context = {"req": req, "current_continuum": chicago.continuum}
+    moment = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False), timezone.override(zone):
+        new = Template(
+            "{% load request_tags %}"
+            "{% request_url req %}|{% request_waiting req %}|{% request_submitted req %}"
+        ).render(Context(context))
+        old = Template(
+            "{% url 'request_detail' current_continuum.slug req.pk %}"
+            "|<time datetime=\"{{ req.submitted_at|date:'c' }}\">{{ req.submitted_at|date:'M j' }}</time>"
+            " ({{ req.submitted_at|timesince }})"
+            "|{% if req.submitted_at %}<time datetime=\"{{ req.submitted_at|date:'c' }}\">"
+            "{{ req.submitted_at|date:'M j, Y' }}</time>{% else %}—{% endif %}"
+        ).render(Context(context))
+    assert new == old
+    assert new.startswith(f"/{chicago.continuum.slug}/requests/4321/|")
 
 
 @pytest.mark.parametrize(
