@@ -681,39 +681,70 @@ def test_the_request_list_pages_never_repeat_a_request_created_at_the_same_insta
     assert seen == sorted((r.pk for r in reqs), reverse=True)
 
 
+OLD_QUEUE_ROW = """
+  <tr{% if req.sla_state == "overdue" %} class="app-row--overdue"{% endif %}>
+    <th scope="row"><a class="usa-link" href="{% url 'request_detail' current_continuum.slug req.pk %}">#{{ req.pk }}</a></th>
+    <td>{{ req.agency.name }}</td>
+    <td>{{ req.request_type.short_name }}</td>
+    <td>{{ req.people_count }}</td>
+    <td><time datetime="{{ req.submitted_at|date:'c' }}">{{ req.submitted_at|date:"M j" }}</time> ({{ req.submitted_at|timesince }})</td>
+    <td>{% request_sla req %}</td>
+    <td>{% request_status req %}</td>
+    <td>{{ req.assignee.get_full_name|default:"—" }}</td>
+  </tr>"""  # noqa: E501
+OLD_LIST_ROW = """
+  <tr>
+    <th scope="row"><a class="usa-link" href="{% url 'request_detail' current_continuum.slug req.pk %}">#{{ req.pk }}</a></th>
+    <td>{{ req.agency.name }}</td>
+    <td>{{ req.request_type.short_name }}</td>
+    <td>{{ req.people_count }}</td>
+    <td>{% request_status req %}</td>
+    <td>{% if req.submitted_at %}<time datetime="{{ req.submitted_at|date:'c' }}">{{ req.submitted_at|date:"M j, Y" }}</time>{% else %}—{% endif %}</td>
+    <td>{% request_sla req %}</td>
+  </tr>"""  # noqa: E501
+
+
 @pytest.mark.parametrize("zone", ["America/Chicago", "UTC"])
-@pytest.mark.parametrize(
-    "submitted_at",
-    [
-        None,
-        dt.datetime(2026, 3, 4, 3, 30, tzinfo=dt.UTC),  # the evening before in Chicago
-        dt.datetime(2025, 12, 31, 23, 59, 59, 123456, tzinfo=dt.UTC),
-        dt.datetime(2026, 11, 1, 7, 30, tzinfo=dt.UTC),  # the hour Chicago's clocks go back
-    ],
-)
-def test_the_row_cells_written_in_python_read_as_their_template_forms(submitted_at, zone, chicago):
-    """The request link, "waiting since" and "submitted" cells write what the template tags and
-    filters they replace wrote, in the CoC's time zone."""
+def test_the_rows_written_in_python_read_as_their_template_forms(zone, chicago):
+    """The queue's and the list's rows write what their template forms wrote (link, escaped names,
+    people, the day in the CoC's time zone and how long ago, SLA, status, assignee or a dash), for
+    drafts, paused, overdue, assigned and unassigned requests."""
     from django.template import Context, Template
+    from django.test.html import parse_html
     from django.utils import timezone
 
-    req = AccessRequest(pk=4321, submitted_at=submitted_at)
-    context = {"req": req, "current_continuum": chicago.continuum}
-    moment = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC)
-    with time_machine.travel(moment, tick=False), timezone.override(zone):
-        new = Template(
-            "{% load request_tags %}"
-            "{% request_url req %}|{% request_waiting req %}|{% request_submitted req %}"
-        ).render(Context(context))
-        old = Template(
-            "{% url 'request_detail' current_continuum.slug req.pk %}"
-            "|<time datetime=\"{{ req.submitted_at|date:'c' }}\">{{ req.submitted_at|date:'M j' }}</time>"
-            " ({{ req.submitted_at|timesince }})"
-            "|{% if req.submitted_at %}<time datetime=\"{{ req.submitted_at|date:'c' }}\">"
-            "{{ req.submitted_at|date:'M j, Y' }}</time>{% else %}—{% endif %}"
-        ).render(Context(context))
-    assert new == old
-    assert new.startswith(f"/{chicago.continuum.slug}/requests/4321/|")
+    from access_requests import selectors
+    from agencies.models import Agency
+
+    desk, nameless = chicago["help_desk"], UserFactory(full_name="")
+    MembershipFactory(user=nameless, continuum=chicago.continuum, role="help_desk")
+    Agency.objects.filter(pk=chicago.agency.pk).update(name='Smith & Co <"North">')
+    with time_machine.travel(dt.datetime(2026, 3, 4, 3, 30, tzinfo=dt.UTC), tick=False):  # 3rd in Chicago
+        claimed = submitted(chicago, people=[("A", "One", "a1@x.org"), ("B", "Two", "b2@x.org")])
+        services.access_request_claim(access_request=claimed, reviewer=desk)
+    late = submitted(chicago, people=[("C", "Three", "c3@x.org")])
+    services.access_request_assign(access_request=late, actor=desk, assignee=nameless)
+    AccessRequest.objects.filter(pk=late.pk).update(sla_due_on=dt.date(2020, 1, 6))
+    asked = submitted(chicago, people=[("D", "Four", "d4@x.org")])
+    services.access_request_request_info(access_request=asked, reviewer=desk, question="Site?")
+    submitted(chicago, people=[("E", "Five", "e5@x.org")])
+    draft(chicago, people=[("F", "Six", "f6@x.org")])
+    rows = list(selectors.page_rows(selectors.request_list(continuum=chicago.continuum, user=chicago["ata"])))
+    assert {r.sla_state for r in rows} == {"on_track", "overdue", "paused", "closed"}
+    later = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
+    context = Context({"rows": rows, "current_continuum": chicago.continuum})
+    with time_machine.travel(later, tick=False), timezone.override(zone):
+        for tag, old in (("queue_row", OLD_QUEUE_ROW), ("list_row", OLD_LIST_ROW)):
+            new = Template("{% load request_tags %}{% for req in rows %}{% " + tag + " req %}{% endfor %}")
+            expected = Template("{% load request_tags %}{% for req in rows %}" + old + "{% endfor %}")
+            html = new.render(context)
+            assert parse_html(html) == parse_html(expected.render(context))
+            assert html.count("Smith &amp; Co &lt;&quot;North&quot;&gt;") == len(rows)
+            if tag == "queue_row":
+                assert f"<td>{desk.get_full_name()}</td>" in html and f"<td>{nameless.email}</td>" in html
+                assert '<tr class="app-row--overdue">' in html
+            else:
+                assert "<td>—</td>" in html  # the draft was never submitted
 
 
 @pytest.mark.parametrize(
