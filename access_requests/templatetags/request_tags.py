@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.dateformat import format as date_format
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -19,12 +19,9 @@ register = template.Library()
 _PK_MARK = 918273645
 
 
-def date(value, format_string: str) -> str:
-    """The `date` filter on a date or a (template-localised) datetime, without its per-call format
-    lookup: `format_string` is a format, never a setting's name."""
-    if value in (None, ""):
-        return ""
-    return date_format(template_localtime(value), format_string)
+def _month_day(value) -> str:
+    """`date:"M j"` of a date or a localised datetime ("Mar 4"), without dateformat's machinery."""
+    return f"{MONTHS_3[value.month].title()} {value.day}"
 
 
 def _detail_url(context, req) -> str:
@@ -45,22 +42,23 @@ def _link(context, req) -> SafeString:
 
 
 def _waiting(req) -> SafeString:
-    """The day it was submitted and how long ago."""
-    submitted = req.submitted_at
+    """The day it was submitted (in the current time zone) and how long ago."""
+    if not req.submitted_at:
+        return mark_safe('<time datetime=""></time> ()')
+    local = template_localtime(req.submitted_at)
     return format_html(
-        '<time datetime="{}">{}</time> ({})',
-        date(submitted, "c"),
-        date(submitted, "M j"),
-        timesince(submitted) if submitted else "",
+        '<time datetime="{}">{}</time> ({})', local.isoformat(), _month_day(local), timesince(local)
     )
 
 
 def _submitted(req) -> SafeString:
     """The day it was submitted, or a dash for a draft."""
-    submitted = req.submitted_at
-    if not submitted:
+    if not req.submitted_at:
         return mark_safe("—")
-    return format_html('<time datetime="{}">{}</time>', date(submitted, "c"), date(submitted, "M j, Y"))
+    local = template_localtime(req.submitted_at)
+    return format_html(
+        '<time datetime="{}">{}</time>', local.isoformat(), f"{_month_day(local)}, {local.year:04d}"
+    )
 
 
 def _cells(cells) -> SafeString:
@@ -119,12 +117,13 @@ def request_status(req) -> SafeString:
 def request_sla(req) -> SafeString:
     state = req.sla_state
     if state == "overdue":
-        due = format_html(" (due {})", date(req.sla_due_on, "M j")) if req.sla_due_on else ""
+        due = format_html(" (due {})", _month_day(req.sla_due_on)) if req.sla_due_on else ""
         return format_html('<span class="usa-tag app-sla app-sla--overdue">Overdue{}</span>', due)
     if state == "due_today":
         return mark_safe('<span class="usa-tag app-sla app-sla--today">Due today</span>')
     if state == "paused":
         return mark_safe('<span class="usa-tag app-sla app-sla--paused">Paused: waiting for the ATA</span>')
     if state == "on_track":
-        return format_html('<span class="app-sla">Due {}</span>', date(req.sla_due_on, "M j"))
+        due = _month_day(req.sla_due_on) if req.sla_due_on else ""
+        return format_html('<span class="app-sla">Due {}</span>', due)
     return mark_safe("—")
