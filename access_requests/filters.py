@@ -19,8 +19,10 @@ from .selectors import SlaState
 
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    request_type = django_filters.ModelChoiceFilter(
-        queryset=None, label="Form", empty_label="Any form", widget=LeanSelect
+    # (id, name) pairs read with one plain query: a ModelChoiceFilter iterates its queryset through a
+    # server-side cursor (DECLARE, FETCH, CLOSE) on every render.
+    request_type = django_filters.ChoiceFilter(
+        method="by_request_type", choices=(), label="Form", empty_label="Any form", widget=LeanSelect
     )
     # Choices are (id, name) pairs, not model instances: a metro CoC offers 900 agencies.
     agency = django_filters.ChoiceFilter(
@@ -47,11 +49,14 @@ class QueueFilter(django_filters.FilterSet):
         field_labels={"submitted_at": "Oldest first", "-submitted_at": "Newest first"},
         label="Sort",
         empty_label="Oldest first",
+        widget=LeanSelect,
     )
 
     def __init__(self, *args, request_types, agencies, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["request_type"].queryset = request_types
+        self.filters["request_type"].extra["choices"] = FixedChoices(
+            list(request_types.values_list("pk", "name"))
+        )
         self.filters["agency"].extra["choices"] = FixedChoices(list(agencies.values_list("pk", "name")))
         self.user = user
 
@@ -68,6 +73,14 @@ class QueueFilter(django_filters.FilterSet):
         if value.lstrip("#").isdigit():
             condition |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(condition).distinct()
+
+    def narrows(self) -> bool:
+        """Does any filter (not the sort) leave rows out? If not, the queue's own counts say how many
+        rows match. Call after is_valid()."""
+        return any(value not in (None, "") for key, value in self.form.cleaned_data.items() if key != "sort")
+
+    def by_request_type(self, queryset, name, value):
+        return queryset.filter(request_type_id=int(value)) if value else queryset
 
     def by_agency(self, queryset, name, value):
         return queryset.filter(agency_id=int(value)) if value else queryset

@@ -41,6 +41,20 @@ QUEUE_SLUGS = {"help-desk": Queue.HELP_DESK, "ce-team": Queue.CE_TEAM}
 QUEUE_PAGE_SIZE = 50
 
 
+def _paged(request: HttpRequest, rows, *, count: int | None = None) -> tuple:
+    """A page of QUEUE_PAGE_SIZE rows (a page past the end shows the last) and the query string
+    that keeps the filters and sort in the Previous / Next links (without `page` and `format`).
+    `count`, when the caller already knows how many rows match, saves the paginator's COUNT."""
+    paginator = Paginator(rows, QUEUE_PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not queried
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
 def _detail_url(request: HttpRequest, req) -> str:
     return reverse("request_detail", args=[request.continuum.slug, req.pk])
 
@@ -93,11 +107,15 @@ def request_list(request: HttpRequest) -> HttpResponse:
         return _requests_csv(request, requests_, "access-requests")
     agencies = selectors.filer_agencies(continuum=request.continuum, user=request.user)
     gates = {a.pk: agency_can_submit_access_requests(a) for a in agencies}
+    # Pages of 50, newest first, with the number of requests (the status filter kept in the links).
+    page, query = _paged(request, selectors.page_rows(requests_))
     return render(
         request,
         "access_requests/list.html",
         {
-            "requests": requests_[:200],
+            "requests": page,
+            "page": page,
+            "query": query,
             "status": status,
             "statuses": RequestStatus.choices,
             "can_file": bool(agencies),
@@ -479,14 +497,15 @@ def queue(request: HttpRequest, queue_slug: str) -> HttpResponse:
         ),
         user=user,
     )
-    matching = filters.qs if filters.is_valid() else requests_.none()
+    valid = filters.is_valid()
+    matching = filters.qs if valid else requests_.none()
     if request.GET.get("format") == "csv":
         return _requests_csv(request, matching, f"{queue_slug}-queue")
-    # Pages of 50 with the number matching (a count over the queue's open rows, partial index).
-    page = Paginator(matching, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("format", None)
-    query.pop("page", None)
+    counts = selectors.queue_counts(continuum=continuum, user=user).get(queue_value)
+    # Pages of 50 with the number matching: unfiltered, that is the queue's open count (read with
+    # the other counts); filtered, a count over the queue's open rows (partial index).
+    known = counts["open"] if (valid and counts is not None and not filters.narrows()) else None
+    page, query = _paged(request, selectors.page_rows(matching), count=known)
     return render(
         request,
         "access_requests/queue.html",
@@ -495,7 +514,7 @@ def queue(request: HttpRequest, queue_slug: str) -> HttpResponse:
             "filter": filters,
             "rows": page,
             "page": page,
-            "counts": selectors.queue_counts(continuum=continuum, user=user).get(queue_value, {}),
-            "query": query.urlencode(),
+            "counts": counts or {},
+            "query": query,
         },
     )

@@ -119,7 +119,8 @@ FLOORS = {
     "help-desk-queue": lambda r: _queue(r, Queue.HELP_DESK),
     "ce-queue": lambda r: _queue(r, Queue.CE_TEAM),
     "ata-home": lambda r: _agency_requests(r, 10),
-    "ata-requests": lambda r: _agency_requests(r, 200),
+    # The request list shows a page of 50 rows too (QUEUE_PAGE_SIZE), newest first.
+    "ata-requests": lambda r: _agency_requests(r, QUEUE_PAGE_SIZE),
     "trainee-tracker": _tracker,
     "training-progress": _progress,
     "metrics": _metrics,

@@ -489,10 +489,41 @@ def test_it_keeps_queue_queries_constant_as_requests_grow(client, chicago):
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     grow(15)
+    # Assigned rows show the assignee's name (a row reads only the columns it shows; any other
+    # would be a query per row).
+    for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:5]:
+        services.access_request_claim(access_request=req, reviewer=chicago["help_desk"])
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
     assert len(small.captured_queries) == len(large.captured_queries)
-    assert response.content.decode().count("/requests/") >= 17
+    html = response.content.decode()
+    assert html.count("/requests/") >= 17
+    assert html.count(f"<td>{chicago['help_desk'].get_full_name()}</td>") == 5
+    # Filtered (a COUNT of what matches), the same number of queries whatever the number of rows.
+    with CaptureQueriesContext(connection) as filtered:
+        assert "of 17 matching requests" in client.get(url, {"older_than": 0}).content.decode()
+    assert len(filtered.captured_queries) == len(large.captured_queries) + 1
+
+
+def test_it_keeps_the_request_list_queries_constant_as_requests_grow(client, chicago):
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+
+    def grow(n):
+        for i in range(n):
+            submitted(chicago, people=[("P", f"N{i}", f"l{i}-{AccessRequest.objects.count()}@x.org")])
+
+    grow(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    grow(15)
+    for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:3]:
+        services.access_request_claim(access_request=req, reviewer=chicago["help_desk"])
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert len(small.captured_queries) == len(large.captured_queries)
+    assert response.content.decode().count('<th scope="row"><a class="usa-link" href="/') == 17
 
 
 def test_it_filters_the_queue(client, chicago):
@@ -567,6 +598,141 @@ def test_the_queue_shows_pages_with_the_number_matching_and_keeps_the_filters(cl
     # The CSV still has every matching row, not one page.
     csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
     assert all(f"\n{r.pk}," in csv_body for r in reqs)
+
+
+def test_the_request_list_shows_pages_with_the_number_and_keeps_the_status_filter(
+    client, chicago, tenant_b, monkeypatch
+):
+    """The ATA's list: pages of QUEUE_PAGE_SIZE, newest first, "Showing 1–2 of 5", Previous / Next
+    keeping the status filter; a page past the end shows the last; the CSV has every row; people
+    outside the agency still see none of it."""
+    from access_requests import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    reqs = [submitted(chicago, people=[("P", f"N{i}", f"list{i}@x.org")]) for i in range(4)]
+    unsent = draft(chicago, people=[("D", "Raft", "draft@x.org")])
+    newest = [unsent, *reversed(reqs)]
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+    first = client.get(url)
+    assert [r.pk for r in first.context["requests"]] == [r.pk for r in newest[:2]]
+    html = first.content.decode()
+    assert "Showing 1–2 of 5 requests, newest first." in html and "Page 1 of 3" in html
+    assert 'href="?page=2">Next page</a>' in html and "Previous page" not in html
+    assert f"/requests/{newest[2].pk}/" not in html
+    last = client.get(url, {"page": 3})
+    assert [r.pk for r in last.context["requests"]] == [newest[4].pk]
+    last_html = last.content.decode()
+    assert "Showing 5–5 of 5 requests" in last_html and 'href="?page=2">Previous page</a>' in last_html
+    assert "Next page" not in last_html
+    # A page past the end (or not a number) shows the last / the first page.
+    assert [r.pk for r in client.get(url, {"page": 99}).context["requests"]] == [newest[4].pk]
+    assert [r.pk for r in client.get(url, {"page": "x"}).context["requests"]] == [r.pk for r in newest[:2]]
+    # The status filter counts only what matches and is kept in the page links.
+    submitted_only = client.get(url, {"status": RequestStatus.SUBMITTED})
+    assert [r.pk for r in submitted_only.context["requests"]] == [reqs[3].pk, reqs[2].pk]
+    page_html = submitted_only.content.decode()
+    assert "Showing 1–2 of 4 requests with this status, newest first." in page_html
+    assert 'href="?status=submitted&amp;page=2">Next page</a>' in page_html
+    second = client.get(url, {"status": RequestStatus.SUBMITTED, "page": 2})
+    assert [r.pk for r in second.context["requests"]] == [reqs[1].pk, reqs[0].pk]
+    assert 'href="?status=submitted&amp;page=1">Previous page</a>' in second.content.decode()
+    # One page only: no page links.
+    drafts = client.get(url, {"status": RequestStatus.DRAFT}).content.decode()
+    assert "Showing 1–1 of 1 request with this status" in drafts and "Page 1 of" not in drafts
+    # The CSV still has every row, not one page.
+    csv_body = b"".join(client.get(url, {"format": "csv"}).streaming_content).decode()
+    assert all(f"\n{r.pk}," in csv_body for r in newest)
+    # Outsiders: another agency's ATA sees none of these, another CoC's staff none, and someone
+    # without the capability is refused.
+    client.force_login(chicago["other_ata"])
+    other = client.get(url)
+    assert other.status_code == 200 and list(other.context["requests"]) == []
+    assert all(f"/requests/{r.pk}/" not in other.content.decode() for r in newest)
+    client.force_login(tenant_b["help_desk"])
+    assert client.get(url).status_code == 404
+    client.force_login(chicago["agency_user"])
+    assert client.get(url).status_code == 403
+
+
+def test_the_request_list_pages_never_repeat_a_request_created_at_the_same_instant(
+    client, chicago, monkeypatch
+):
+    from access_requests import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    reqs = [submitted(chicago, people=[("P", f"N{i}", f"tie{i}@x.org")]) for i in range(5)]
+    AccessRequest.objects.filter(pk__in=[r.pk for r in reqs]).update(created_at=reqs[0].created_at)
+    client.force_login(chicago["ata"])
+    url = f"/{chicago.continuum.slug}/requests/"
+    seen = [r.pk for page in (1, 2, 3) for r in client.get(url, {"page": page}).context["requests"]]
+    assert seen == sorted((r.pk for r in reqs), reverse=True)
+
+
+OLD_QUEUE_ROW = """
+  <tr{% if req.sla_state == "overdue" %} class="app-row--overdue"{% endif %}>
+    <th scope="row"><a class="usa-link" href="{% url 'request_detail' current_continuum.slug req.pk %}">#{{ req.pk }}</a></th>
+    <td>{{ req.agency.name }}</td>
+    <td>{{ req.request_type.short_name }}</td>
+    <td>{{ req.people_count }}</td>
+    <td><time datetime="{{ req.submitted_at|date:'c' }}">{{ req.submitted_at|date:"M j" }}</time> ({{ req.submitted_at|timesince }})</td>
+    <td>{% request_sla req %}</td>
+    <td>{% request_status req %}</td>
+    <td>{{ req.assignee.get_full_name|default:"—" }}</td>
+  </tr>"""  # noqa: E501
+OLD_LIST_ROW = """
+  <tr>
+    <th scope="row"><a class="usa-link" href="{% url 'request_detail' current_continuum.slug req.pk %}">#{{ req.pk }}</a></th>
+    <td>{{ req.agency.name }}</td>
+    <td>{{ req.request_type.short_name }}</td>
+    <td>{{ req.people_count }}</td>
+    <td>{% request_status req %}</td>
+    <td>{% if req.submitted_at %}<time datetime="{{ req.submitted_at|date:'c' }}">{{ req.submitted_at|date:"M j, Y" }}</time>{% else %}—{% endif %}</td>
+    <td>{% request_sla req %}</td>
+  </tr>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "UTC"])
+def test_the_rows_written_in_python_read_as_their_template_forms(zone, chicago):
+    """The queue's and the list's rows write what their template forms wrote (link, escaped names,
+    people, the day in the CoC's time zone and how long ago, SLA, status, assignee or a dash), for
+    drafts, paused, overdue, assigned and unassigned requests."""
+    from django.template import Context, Template
+    from django.test.html import parse_html
+    from django.utils import timezone
+
+    from access_requests import selectors
+    from agencies.models import Agency
+
+    desk, nameless = chicago["help_desk"], UserFactory(full_name="")
+    MembershipFactory(user=nameless, continuum=chicago.continuum, role="help_desk")
+    Agency.objects.filter(pk=chicago.agency.pk).update(name='Smith & Co <"North">')
+    with time_machine.travel(dt.datetime(2026, 3, 4, 3, 30, tzinfo=dt.UTC), tick=False):  # 3rd in Chicago
+        claimed = submitted(chicago, people=[("A", "One", "a1@x.org"), ("B", "Two", "b2@x.org")])
+        services.access_request_claim(access_request=claimed, reviewer=desk)
+    late = submitted(chicago, people=[("C", "Three", "c3@x.org")])
+    services.access_request_assign(access_request=late, actor=desk, assignee=nameless)
+    AccessRequest.objects.filter(pk=late.pk).update(sla_due_on=dt.date(2020, 1, 6))
+    asked = submitted(chicago, people=[("D", "Four", "d4@x.org")])
+    services.access_request_request_info(access_request=asked, reviewer=desk, question="Site?")
+    submitted(chicago, people=[("E", "Five", "e5@x.org")])
+    draft(chicago, people=[("F", "Six", "f6@x.org")])
+    rows = list(selectors.page_rows(selectors.request_list(continuum=chicago.continuum, user=chicago["ata"])))
+    assert {r.sla_state for r in rows} == {"on_track", "overdue", "paused", "closed"}
+    later = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
+    context = Context({"rows": rows, "current_continuum": chicago.continuum})
+    with time_machine.travel(later, tick=False), timezone.override(zone):
+        for tag, old in (("queue_row", OLD_QUEUE_ROW), ("list_row", OLD_LIST_ROW)):
+            new = Template("{% load request_tags %}{% for req in rows %}{% " + tag + " req %}{% endfor %}")
+            expected = Template("{% load request_tags %}{% for req in rows %}" + old + "{% endfor %}")
+            html = new.render(context)
+            assert parse_html(html) == parse_html(expected.render(context))
+            assert html.count("Smith &amp; Co &lt;&quot;North&quot;&gt;") == len(rows)
+            if tag == "queue_row":
+                assert f"<td>{desk.get_full_name()}</td>" in html and f"<td>{nameless.email}</td>" in html
+                assert '<tr class="app-row--overdue">' in html
+            else:
+                assert "<td>—</td>" in html  # the draft was never submitted
 
 
 @pytest.mark.parametrize(
