@@ -46,7 +46,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     sort = django_filters.OrderingFilter(
         fields=(("submitted_at", "age"),),
-        field_labels={"submitted_at": "Oldest first", "-submitted_at": "Newest first"},
+        field_labels={"submitted_at": "Oldest first", "-age": "Newest first"},  # descending: by param
         label="Sort",
         empty_label="Oldest first",
         widget=LeanSelect,

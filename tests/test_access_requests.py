@@ -576,6 +576,15 @@ def test_the_ata_home_lists_what_needs_the_ata_and_the_latest_requests(client, c
     assert f"Request #{asked.pk} ({asked.request_type.short_name}, 2 people)" in html
 
 
+def test_the_queue_sort_menu_says_oldest_or_newest_first(client, chicago):
+    client.force_login(chicago["help_desk"])
+    body = client.get(f"/{chicago.continuum.slug}/queue/help-desk/").content.decode()
+    sort = body[body.index('name="sort"') :]
+    sort = sort[: sort.index("</select>")]
+    assert '<option value="-age">Newest first</option>' in sort
+    assert "descending" not in sort
+
+
 def test_the_queue_shows_pages_with_the_number_matching_and_keeps_the_filters(client, chicago, monkeypatch):
     from access_requests import views
 
