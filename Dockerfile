@@ -25,4 +25,4 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only-0000 ALLOW
 
 USER hmis
 EXPOSE 8000
-CMD ["gunicorn", "hmis_onboarding.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "hmis_onboarding.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -9,7 +9,7 @@ directory). The bench databases are created, migrated and seeded when missing:
   the same name + "_small"                                              seed_scale --scale S/10 ("1×")
 
 Environment: BENCH_SCALE (default 1), BENCH_REQUESTS (sequential requests per page, and the total
-under concurrency, default 24), BENCH_CLIENTS (concurrent clients, default 4), BENCH_WORKERS
+under concurrency, default 60), BENCH_CLIENTS (concurrent clients, default 4), BENCH_WORKERS
 (gunicorn workers, default 2), BENCH_ONLY (a comma-separated list of page names and/or `jobs`,
 e.g. `BENCH_ONLY=metrics,jobs`: measure only those; a partial run writes var/bench/partial.json and
 leaves latest.json, the last full run, alone).
@@ -141,7 +141,7 @@ class Server:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [
-                PY, "-m", "gunicorn", "hmis_onboarding.wsgi:application",
+                PY, "-m", "gunicorn", "hmis_onboarding.wsgi:application", "--config", "gunicorn.conf.py",
                 "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
                 "--worker-class", "sync", "--timeout", "120", "--log-level", "warning",
             ],
@@ -185,11 +185,29 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(server: Server, path: str, session: str, requests: int, clients: int) -> dict:
-    for _ in range(3):  # warm-up: per-process caches, the first session write
+def warm_up(server: Server, path: str, session: str, clients: int) -> None:
+    """Three rounds of `clients` requests at once, so that every gunicorn worker has served the page
+    (per-process caches, the first session write) before it is measured: sequential requests can
+    all land on the same worker, leaving the other's first request in the measured ones."""
+    failures: list[int] = []
+
+    def one() -> None:
         status, _ = server.get(path, session)
         if status != 200:
-            raise SystemExit(f"{path} answered {status}")
+            failures.append(status)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=one) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if failures:
+        raise SystemExit(f"{path} answered {failures[0]}")
+
+
+def measure(server: Server, path: str, session: str, requests: int, clients: int) -> dict:
+    warm_up(server, path, session, clients)
     times, queries = [], []
     for _ in range(requests):
         _, headers = server.get(path, session)
@@ -317,7 +335,7 @@ def main() -> None:
         )
     small_url = url.rstrip("/") + "_small"
     scale = float(os.environ.get("BENCH_SCALE", "1"))
-    requests = int(os.environ.get("BENCH_REQUESTS", "24"))
+    requests = int(os.environ.get("BENCH_REQUESTS", "60"))
     clients = int(os.environ.get("BENCH_CLIENTS", "4"))
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
     only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
