@@ -476,19 +476,20 @@ def test_it_hides_requests_from_other_agencies_and_tenants(client, chicago, tena
     assert AccessRequest.objects.get(pk=req.pk).status == RequestStatus.SUBMITTED
 
 
+def more_submitted(tenant, count: int) -> None:
+    """`count` more submitted requests of one person each (unique e-mails)."""
+    for i in range(count):
+        submitted(tenant, people=[("P", f"N{i}", f"p{i}-{AccessRequest.objects.count()}@x.org")])
+
+
 def test_it_keeps_queue_queries_constant_as_requests_grow(client, chicago):
     client.force_login(chicago["help_desk"])
     url = f"/{chicago.continuum.slug}/queue/help-desk/"
-
-    def grow(n):
-        for i in range(n):
-            submitted(chicago, people=[("P", f"N{i}", f"p{i}-{AccessRequest.objects.count()}@x.org")])
-
-    grow(2)
+    more_submitted(chicago, 2)
     client.get(url)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
-    grow(15)
+    more_submitted(chicago, 15)
     # Assigned rows show the assignee's name (a row reads only the columns it shows; any other
     # would be a query per row).
     for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:5]:
@@ -508,16 +509,11 @@ def test_it_keeps_queue_queries_constant_as_requests_grow(client, chicago):
 def test_it_keeps_the_request_list_queries_constant_as_requests_grow(client, chicago):
     client.force_login(chicago["ata"])
     url = f"/{chicago.continuum.slug}/requests/"
-
-    def grow(n):
-        for i in range(n):
-            submitted(chicago, people=[("P", f"N{i}", f"l{i}-{AccessRequest.objects.count()}@x.org")])
-
-    grow(2)
+    more_submitted(chicago, 2)
     client.get(url)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
-    grow(15)
+    more_submitted(chicago, 15)
     for req in AccessRequest.objects.filter(continuum=chicago.continuum)[:3]:
         services.access_request_claim(access_request=req, reviewer=chicago["help_desk"])
     with CaptureQueriesContext(connection) as large:
